@@ -1,0 +1,12 @@
+// Private: the registry entry each format folder defines. registry.cpp lists
+// them in probe order.
+#pragma once
+
+#include "dumpfmt/format.h"
+
+namespace dumpfmt::detail {
+
+extern const Format kKdumpFormat;  // formats/kdump/
+extern const Format kElfFormat;    // formats/elf/
+
+}  // namespace dumpfmt::detail

@@ -1,0 +1,44 @@
+// The page pipeline every tool uses: source → (transform) → compress → sink.
+// Pages are read and compressed in parallel batches and written in order.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+
+#include "dumpfmt/codec.h"
+#include "dumpfmt/dump.h"
+#include "dumpfmt/dump_writer.h"
+#include "dumpfmt/result.h"
+
+namespace dumpfmt {
+
+struct PipelineOptions {
+  unsigned threads = 0;       // 0: every CPU available
+  size_t batch_pages = 4096;  // pages per parallel batch (bounds memory)
+  int level = 0;              // codec level
+  /// Count per-page read failures, write them as zero pages and go on
+  /// (the result reports them) instead of stopping at the first.
+  bool keep_going = false;
+  /// Rewrites a page's contents before compression (dumpscrub). Thread-safe.
+  std::function<Status(Pfn, std::span<std::byte>)> transform;
+  /// Called from the writing thread after each batch.
+  std::function<void(uint64_t pages_done, uint64_t pages_total)> progress;
+};
+
+struct PipelineStats {
+  uint64_t pages = 0;          // pages handed to the writer
+  uint64_t zero_pages = 0;
+  uint64_t raw_pages = 0;      // stored uncompressed (incompressible or codec none)
+  uint64_t bytes_out = 0;      // payload bytes handed to the writer
+  uint64_t failed_pages = 0;   // read failures tolerated by keep_going
+  std::string first_failure;   // message of the first tolerated failure
+};
+
+/// Writes every PFN of `pages` from `src` to `w` (already begun), then calls
+/// w.finish(). The caller commits the sink.
+Result<PipelineStats> run_pipeline(const PageSource& src, const PfnSet& pages, DumpWriter& w,
+                                   const PipelineOptions& opts);
+
+}  // namespace dumpfmt
