@@ -1,0 +1,60 @@
+// What every dumpfmt tool shares but the library must not contain: error
+// printing, exit codes, progress on stderr, option helpers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dumpfmt/codec.h"
+#include "dumpfmt/result.h"
+
+namespace dumpfmt::cli {
+
+/// Exit codes shared by every tool (documented in each man page).
+enum Exit : int {
+  kExitOk = 0,
+  kExitFailure = 1,      // the operation failed (bad input, I/O error)
+  kExitUsage = 2,        // bad command line
+  kExitPartial = 3,      // finished, but some pages could not be read (--keep-going)
+};
+
+/// Prints "TOOL: error: MESSAGE" on stderr.
+void print_error(std::string_view tool, const Error& e);
+void print_error(std::string_view tool, std::string_view message);
+void print_warning(std::string_view tool, std::string_view message);
+
+/// "dumpconv 0.1.0 (libdumpfmt; codecs: zlib (libdeflate), lzo, snappy, zstd, lz4)".
+std::string version_line(std::string_view tool);
+
+/// Parses "4096", "64K", "1.5G", "2T" (powers of 1024) into bytes.
+std::optional<uint64_t> parse_size(std::string_view s);
+
+/// "1.5 GiB" for humans.
+std::string human_bytes(uint64_t n);
+
+/// Progress on stderr: a bar redrawn in place on a terminal, a line every
+/// few seconds otherwise, nothing when quiet. Call update() as often as you
+/// like; it rate-limits itself.
+class Progress {
+ public:
+  Progress(std::string_view tool, std::string_view what, bool quiet);
+  ~Progress();
+  void update(uint64_t done, uint64_t total);
+  void finish();
+
+ private:
+  std::string tool_;
+  std::string what_;
+  bool quiet_;
+  bool tty_;
+  bool finished_ = false;
+  double start_ = 0;
+  double last_ = -1;
+};
+
+/// Monotonic seconds.
+double now_seconds();
+
+}  // namespace dumpfmt::cli
