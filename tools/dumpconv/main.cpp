@@ -1,0 +1,185 @@
+// dumpconv: convert a crash dump from any format dumpfmt reads to any format
+// it writes, recompressing pages; flattened streams in and out.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "common/cli.h"
+#include "common/write_dump.h"
+#include "dumpfmt/flattened.h"
+#include "dumpfmt/format.h"
+
+using namespace dumpfmt;
+
+namespace {
+
+constexpr const char* kTool = "dumpconv";
+
+struct Options {
+  std::vector<std::string> paths;  // INPUT... OUTPUT
+  std::string rearrange_out;       // -R OUTPUT
+  std::string format;
+  std::string codec;
+  bool zlib = false, lzo = false, snappy = false, zstd = false, elf = false;
+  bool flattened = false;
+  bool quiet = false;
+  bool keep_going = false;
+  unsigned threads = 0;
+  int level = 0;
+  std::string io = "auto";
+};
+
+int rearrange(const Options& o) {
+  auto sink = create_output(o.rearrange_out);
+  if (!sink) {
+    cli::print_error(kTool, sink.error());
+    return cli::kExitFailure;
+  }
+  if (auto st = rearrange_flattened(0, "<stdin>", **sink); !st) {
+    cli::print_error(kTool, st.error());
+    return cli::kExitFailure;
+  }
+  if (auto st = (*sink)->commit(); !st) {
+    cli::print_error(kTool, st.error());
+    return cli::kExitFailure;
+  }
+  return cli::kExitOk;
+}
+
+// Resolves -c/-l/-p/-z/--codec and -E/-f into a format and codec, or an error.
+Result<std::pair<std::string, CodecId>> resolve_output(const Options& o) {
+  int letters = o.zlib + o.lzo + o.snappy + o.zstd;
+  if (letters > 1 || (letters && !o.codec.empty())) {
+    return make_error(Errc::invalid_argument, "choose one codec (-c, -l, -p, -z or --codec)");
+  }
+  CodecId codec = CodecId::zlib;
+  if (o.lzo) codec = CodecId::lzo;
+  if (o.snappy) codec = CodecId::snappy;
+  if (o.zstd) codec = CodecId::zstd;
+  if (!o.codec.empty()) {
+    auto c = codec_from_name(o.codec);
+    if (!c) return make_error(Errc::invalid_argument, "unknown codec '" + o.codec + "'");
+    codec = *c;
+  }
+  if (!codec_built(codec)) {
+    return make_error(Errc::not_built,
+                      std::string(codec_name(codec)) + ": not built into this dumpconv");
+  }
+  std::string format = o.format.empty() ? (o.elf ? "elf" : "kdump") : o.format;
+  if (o.elf && format != "elf") return make_error(Errc::invalid_argument, "-E conflicts with -f " + format);
+  if (!find_format(format)) {
+    std::string names;
+    for (const auto& f : formats()) {
+      if (!f.create_writer) continue;
+      names += names.empty() ? "" : ", ";
+      names += f.name;
+    }
+    return make_error(Errc::invalid_argument,
+                      "unknown output format '" + format + "' (writable: " + names + ")");
+  }
+  return std::make_pair(format, codec);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{
+      "Convert a kernel crash dump between formats (ELF vmcore, kdump-compressed, flattened).\n"
+      "INPUT may be several files (the parts of a split dump); '-' is stdin/stdout.\n"
+      "Without options the output is kdump-compressed with zlib pages.",
+      kTool};
+  app.get_formatter()->column_width(30);
+  app.add_option("paths", o.paths, "INPUT... OUTPUT")->type_name("FILE");
+  app.add_flag("-c", o.zlib, "kdump-compressed output, zlib pages (default)");
+  app.add_flag("-l", o.lzo, "kdump-compressed output, lzo pages");
+  app.add_flag("-p", o.snappy, "kdump-compressed output, snappy pages");
+  app.add_flag("-z", o.zstd, "kdump-compressed output, zstd pages");
+  app.add_option("--codec", o.codec, "page codec by name: none, zlib, lzo, snappy, zstd");
+  app.add_option("--level", o.level, "codec level (default: the fastest, as makedumpfile)");
+  app.add_flag("-E", o.elf, "ELF vmcore output (same as -f elf)");
+  app.add_option("-f,--format", o.format, "output format: kdump (default), elf");
+  app.add_flag("-F,--flatten", o.flattened, "write makedumpfile's flattened form (for pipes)");
+  app.add_option("-R,--rearrange", o.rearrange_out,
+                 "read a flattened stream from stdin and rearrange it into OUTPUT")
+      ->type_name("OUTPUT");
+  app.add_option("--num-threads", o.threads, "compression threads (default: all CPUs)");
+  app.add_option("--io", o.io, "input access: auto, mmap, pread")
+      ->check(CLI::IsMember({"auto", "mmap", "pread"}));
+  app.add_flag("--keep-going", o.keep_going,
+               "write unreadable pages as zeros, report them, exit 3 (default: stop)");
+  app.add_flag("-q,--quiet", o.quiet, "no progress on stderr");
+  app.add_flag_callback(
+      "-V,--version",
+      [] {
+        std::printf("%s\n", cli::version_line(kTool).c_str());
+        std::exit(0);
+      },
+      "print version and built-in codecs");
+  app.footer("Exit status: 0 success, 1 failure, 2 usage error, 3 done with unreadable pages.\n"
+             "See dumpconv(1).");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : cli::kExitUsage;
+  }
+
+  if (!o.rearrange_out.empty()) {
+    if (!o.paths.empty()) {
+      cli::print_error(kTool, "-R reads the flattened stream from stdin; give no other files");
+      return cli::kExitUsage;
+    }
+    return rearrange(o);
+  }
+  if (o.paths.size() < 2) {
+    cli::print_error(kTool, "need INPUT and OUTPUT (see --help)");
+    return cli::kExitUsage;
+  }
+  auto out = resolve_output(o);
+  if (!out) {
+    cli::print_error(kTool, out.error());
+    return cli::kExitUsage;
+  }
+
+  std::vector<std::string> inputs(o.paths.begin(), o.paths.end() - 1);
+  OpenOptions oo;
+  oo.io = o.io == "mmap" ? IoMode::mmap : o.io == "pread" ? IoMode::pread : IoMode::automatic;
+  oo.warn = [&](const std::string& m) { cli::print_warning(kTool, m); };
+  auto src = open_dump(inputs, oo);
+  if (!src) {
+    cli::print_error(kTool, src.error());
+    return cli::kExitFailure;
+  }
+  const PageSource& s = **src;
+  if (!o.quiet) {
+    for (const auto& w : s.info().warnings) cli::print_warning(kTool, w);
+  }
+
+  cli::WriteJob job;
+  job.tool = kTool;
+  job.output = o.paths.back();
+  job.format = out->first;
+  job.flattened = o.flattened;
+  job.quiet = o.quiet;
+  job.write.codec = out->second;
+  job.write.level = o.level;
+  job.write.dump_level = s.info().dump_level.value_or(0);
+  job.write.warn = oo.warn;
+  job.pipeline.threads = o.threads;
+  job.pipeline.level = o.level;
+  job.pipeline.keep_going = o.keep_going;
+  auto stats = cli::write_dump(s, s.info(), s.ram(), s.present(), job);
+  if (!stats) {
+    cli::print_error(kTool, stats.error());
+    return cli::kExitFailure;
+  }
+  if (stats->failed_pages) {
+    cli::print_warning(kTool, strfmt("%llu page(s) could not be read and were written as zeros; "
+                                     "first: %s",
+                                     static_cast<unsigned long long>(stats->failed_pages),
+                                     stats->first_failure.c_str()));
+    return cli::kExitPartial;
+  }
+  return cli::kExitOk;
+}
