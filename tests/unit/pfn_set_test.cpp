@@ -1,0 +1,131 @@
+// PfnSet against a std::set model: random operations must agree exactly.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "dumpfmt/pfn_set.h"
+
+using dumpfmt::Pfn;
+using dumpfmt::PfnSet;
+
+namespace {
+
+std::vector<std::pair<Pfn, Pfn>> runs_of(const PfnSet& s) {
+  std::vector<std::pair<Pfn, Pfn>> r;
+  s.for_each_run([&](Pfn a, Pfn b) { r.emplace_back(a, b); });
+  return r;
+}
+
+std::vector<std::pair<Pfn, Pfn>> runs_of(const std::set<Pfn>& s) {
+  std::vector<std::pair<Pfn, Pfn>> r;
+  for (Pfn p : s) {
+    if (!r.empty() && r.back().second == p) {
+      r.back().second = p + 1;
+    } else {
+      r.emplace_back(p, p + 1);
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST(PfnSet, EmptySet) {
+  PfnSet s;
+  EXPECT_TRUE(s.empty());
+  EXPECT_EQ(s.count(), 0u);
+  EXPECT_EQ(s.end_bound(), 0u);
+  EXPECT_FALSE(s.next(0).has_value());
+  EXPECT_FALSE(s.contains(12345));
+}
+
+TEST(PfnSet, FullChunksAreCheap) {
+  PfnSet s;
+  // 1 TiB of 4 KiB pages in one range.
+  s.insert_range(0, Pfn{1} << 28);
+  EXPECT_EQ(s.count(), Pfn{1} << 28);
+  EXPECT_LT(s.memory_bytes(), 512u * 1024);
+  EXPECT_TRUE(s.contains((Pfn{1} << 28) - 1));
+  EXPECT_FALSE(s.contains(Pfn{1} << 28));
+  EXPECT_EQ(runs_of(s).size(), 1u);
+  s.erase(100);
+  EXPECT_EQ(s.count(), (Pfn{1} << 28) - 1);
+  EXPECT_EQ(runs_of(s).size(), 2u);
+  EXPECT_EQ(s.next(100), Pfn{101});
+}
+
+TEST(PfnSet, RandomOperationsMatchModel) {
+  std::mt19937_64 rng(42);
+  PfnSet s;
+  std::set<Pfn> model;
+  const Pfn space = 5 * PfnSet::kChunkPfns + 77;
+  for (int step = 0; step < 3000; ++step) {
+    Pfn a = rng() % space;
+    Pfn len = (rng() % 4 == 0) ? rng() % (2 * PfnSet::kChunkPfns) : rng() % 70;
+    Pfn b = std::min(space, a + len);
+    if (rng() % 3 == 0) {
+      s.erase_range(a, b);
+      for (Pfn p = a; p < b; ++p) model.erase(p);
+    } else {
+      s.insert_range(a, b);
+      for (Pfn p = a; p < b; ++p) model.insert(p);
+    }
+    if (step % 100 == 0) {
+      ASSERT_EQ(s.count(), model.size()) << "step " << step;
+      ASSERT_EQ(runs_of(s), runs_of(model)) << "step " << step;
+      Pfn q = rng() % space;
+      auto it = model.lower_bound(q);
+      auto n = s.next(q);
+      ASSERT_EQ(n.has_value(), it != model.end());
+      if (n) ASSERT_EQ(*n, *it);
+      Pfn c0 = rng() % space, c1 = rng() % space;
+      if (c0 > c1) std::swap(c0, c1);
+      uint64_t expect = static_cast<uint64_t>(std::distance(model.lower_bound(c0), model.lower_bound(c1)));
+      ASSERT_EQ(s.count_range(c0, c1), expect);
+      ASSERT_EQ(s.end_bound(), model.empty() ? 0 : *model.rbegin() + 1);
+    }
+  }
+}
+
+TEST(PfnSet, SetAlgebra) {
+  PfnSet a, b;
+  a.insert_range(0, 100000);
+  b.insert_range(50000, 150000);
+  PfnSet u = a;
+  u.add(b);
+  EXPECT_EQ(u.count(), 150000u);
+  PfnSet d = a;
+  d.subtract(b);
+  EXPECT_EQ(d.count(), 50000u);
+  EXPECT_EQ(d.end_bound(), 50000u);
+  PfnSet i = a;
+  i.intersect(b);
+  EXPECT_EQ(i.count(), 50000u);
+  EXPECT_EQ(i.next(0), Pfn{50000});
+  EXPECT_TRUE(u == u);
+  EXPECT_FALSE(u == d);
+}
+
+TEST(PfnSet, ExportBitmapIsLsbFirst) {
+  PfnSet s;
+  s.insert(0);
+  s.insert(9);
+  s.insert(15);
+  s.insert_range(PfnSet::kChunkPfns - 3, PfnSet::kChunkPfns + 10);  // crosses a chunk edge
+  std::vector<uint8_t> bm(PfnSet::kChunkPfns / 8 + 8);
+  s.export_bitmap(0, bm);
+  EXPECT_EQ(bm[0], 0x01);
+  EXPECT_EQ(bm[1], 0x82);
+  for (Pfn p = 0; p < bm.size() * 8; ++p) {
+    bool bit = (bm[p / 8] >> (p % 8)) & 1;
+    ASSERT_EQ(bit, s.contains(p)) << p;
+  }
+  // Window not starting at 0, over a full chunk.
+  PfnSet f;
+  f.insert_range(PfnSet::kChunkPfns, 2 * PfnSet::kChunkPfns);
+  std::vector<uint8_t> w(16);
+  f.export_bitmap(PfnSet::kChunkPfns - 64, w);
+  for (size_t i = 0; i < 8; ++i) EXPECT_EQ(w[i], 0) << i;
+  for (size_t i = 8; i < 16; ++i) EXPECT_EQ(w[i], 0xff) << i;
+}
