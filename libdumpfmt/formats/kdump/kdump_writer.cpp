@@ -1,0 +1,305 @@
+// Writer of kdump-compressed dumps, header version 6 (makedumpfile's
+// diskdump_mod.h layout, formats.md §3 and §5): headers, bitmaps and the
+// descriptor table laid out in begin(), page data appended in PFN order.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "dumpfmt/dump_writer.h"
+#include "formats/kdump/kdump.h"
+#include "formats/kdump/kdump_layout.h"
+
+namespace dumpfmt::detail::kdump {
+
+namespace {
+
+constexpr size_t kBitmapChunk = size_t{1} << 20;  // bytes of bitmap exported per write
+constexpr size_t kDescBufEntries = 65536;         // 1.5 MiB of buffered descriptors
+
+uint32_t align4(size_t v) { return static_cast<uint32_t>((v + 3) & ~size_t{3}); }
+
+// Offset of the VMCOREINFO note's descriptor inside a serialised note area.
+std::optional<std::pair<uint64_t, uint64_t>> find_vmcoreinfo_desc(std::span<const std::byte> area,
+                                                                  Endian e) {
+  size_t pos = 0;
+  while (area.size() - pos >= 12) {
+    uint32_t namesz = load<uint32_t>(area.data() + pos, e);
+    uint32_t descsz = load<uint32_t>(area.data() + pos + 4, e);
+    size_t desc = pos + 12 + align4(namesz);
+    if (desc > area.size() || descsz > area.size() - desc) break;
+    std::string_view name(reinterpret_cast<const char*>(area.data() + pos + 12),
+                          strnlen(reinterpret_cast<const char*>(area.data() + pos + 12), namesz));
+    if (name == "VMCOREINFO") return std::make_pair(uint64_t{desc}, uint64_t{descsz});
+    pos = desc + align4(descsz);
+  }
+  return std::nullopt;
+}
+
+class KdumpWriter final : public DumpWriter {
+ public:
+  KdumpWriter(OutputSink& out, WriteOptions opts) : out_(out), opts_(std::move(opts)) {}
+
+  CodecId wanted_codec() const override { return opts_.codec; }
+  Status begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& pages) override;
+  Status write_page(const EncodedPage& page) override;
+  Status finish() override;
+
+ private:
+  Status write_bitmap(uint64_t off, uint64_t bytes, const PfnSet& a, const PfnSet* b);
+  Status flush_descs();
+  Error misuse(const std::string& msg) const {
+    return make_error(Errc::invalid_argument, out_.name() + ": kdump writer: " + msg);
+  }
+
+  OutputSink& out_;
+  WriteOptions opts_;
+  Endian endian_ = Endian::little;
+  SubLayout sub_layout_ = SubLayout::w64;
+  uint32_t block_size_ = 0;
+  SubHeader sub_;
+  std::string eraseinfo_;
+  PfnSet expected_;  // pages inside this file's range
+  uint64_t expected_count_ = 0;
+  uint64_t written_ = 0;
+  std::optional<Pfn> last_pfn_;
+  uint64_t desc_off_ = 0;
+  uint64_t data_pos_ = 0;
+  PageDesc zero_desc_;
+  std::vector<std::byte> desc_buf_;
+  uint64_t desc_buf_first_ = 0;  // index of the first buffered descriptor
+  bool begun_ = false;
+  bool finished_ = false;
+};
+
+Status KdumpWriter::write_bitmap(uint64_t off, uint64_t bytes, const PfnSet& a, const PfnSet* b) {
+  std::vector<uint8_t> buf(static_cast<size_t>(std::min<uint64_t>(bytes, kBitmapChunk)));
+  std::vector<uint8_t> extra(b ? buf.size() : 0);
+  for (uint64_t done = 0; done < bytes;) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), bytes - done));
+    std::span<uint8_t> chunk(buf.data(), n);
+    a.export_bitmap(done * 8, chunk);
+    if (b) {
+      b->export_bitmap(done * 8, std::span(extra.data(), n));
+      for (size_t i = 0; i < n; ++i) buf[i] |= extra[i];
+    }
+    DUMPFMT_TRY(out_.write_at(off + done, std::as_bytes(chunk)));
+    done += n;
+  }
+  return ok();
+}
+
+Status KdumpWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& pages) {
+  if (begun_) return misuse("begin() called twice");
+  if (!out_.seekable()) {
+    return make_error(Errc::unsupported,
+                      out_.name() +
+                          ": kdump-compressed output needs a seekable file; use the flattened "
+                          "form (-F) for a pipe");
+  }
+  if (!flag_of_codec(opts_.codec)) {
+    return make_error(Errc::unsupported, strfmt("kdump-compressed pages cannot be %s (no page "
+                                                "flag for it); use zlib, lzo, snappy, zstd or none",
+                                                std::string(codec_name(opts_.codec)).c_str()));
+  }
+  block_size_ = info.page_size;
+  if ((block_size_ & (block_size_ - 1)) != 0 || block_size_ < kMinBlockSize ||
+      block_size_ > kMaxBlockSize) {
+    return misuse(strfmt("page size %u is not a power of two between 512 and 1 MiB", block_size_));
+  }
+  endian_ = info.endian;
+  const bool is64 = arch_is_64bit(info.arch);
+  const Word word = is64 ? Word::w64 : Word::w32;
+  // i386 and ppc32 pack the sub-header's off_t fields; ARM and MIPS align them to 8.
+  sub_layout_ = is64                                                  ? SubLayout::w64
+                : (info.arch == Arch::arm || info.arch == Arch::mips) ? SubLayout::w32_padded
+                                                                      : SubLayout::w32_packed;
+  const uint64_t bs = block_size_;
+  const uint64_t max_mapnr = std::max({info.max_pfn, pages.end_bound(), ram.end_bound()});
+
+  Pfn range_start = 0, range_end = max_mapnr;
+  if (opts_.split_range) {
+    range_start = opts_.split_range->first;
+    range_end = opts_.split_range->second;
+    if (range_start > range_end) {
+      return misuse(strfmt("split range %s-%s is empty or reversed", hex(range_start).c_str(),
+                           hex(range_end).c_str()));
+    }
+  }
+  expected_ = pages;
+  if (opts_.split_range) {
+    expected_.erase_range(0, range_start);
+    expected_.erase_range(range_end, std::numeric_limits<Pfn>::max());
+  }
+  expected_count_ = expected_.count();
+  const uint64_t total = pages.count();
+
+  // Notes: the source's note area, plus a VMCOREINFO note if only the text is known.
+  std::vector<Note> notes = info.notes;
+  if (!find_vmcoreinfo(notes) && info.vmcoreinfo) {
+    Note n;
+    n.name = "VMCOREINFO";
+    n.desc.resize(info.vmcoreinfo->size());
+    std::memcpy(n.desc.data(), info.vmcoreinfo->data(), info.vmcoreinfo->size());
+    notes.push_back(std::move(n));
+  }
+  std::vector<std::byte> note_area = serialize_notes(notes, endian_);
+
+  const uint64_t sub_size = sub_header_size(sub_layout_);
+  const uint64_t sub_blocks = (sub_size + note_area.size() + bs - 1) / bs;
+  const uint64_t bitmap_blocks = bitmap_blocks_for(max_mapnr, block_size_);
+  if (bitmap_blocks > std::numeric_limits<uint32_t>::max() ||
+      sub_blocks > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
+    return misuse(strfmt("%s PFNs need more bitmap blocks than the header can count",
+                         hex(max_mapnr).c_str()));
+  }
+
+  MainHeader h;
+  std::memcpy(h.signature, kKdumpSignature.data(), sizeof h.signature);
+  h.version = kWrittenVersion;
+  h.uts = info.uts;
+  if (h.uts.machine.empty()) h.uts.machine = std::string(uts_machine_of(info.arch));
+  if (h.uts.release.empty() && info.vmcoreinfo) {
+    h.uts.release = vmcoreinfo_value(*info.vmcoreinfo, "OSRELEASE").value_or("");
+  }
+  h.tv_sec = info.crash_time.value_or(0);
+  h.status = *flag_of_codec(opts_.codec);
+  h.block_size = static_cast<int32_t>(block_size_);
+  h.sub_hdr_size = static_cast<int32_t>(sub_blocks);
+  h.bitmap_blocks = static_cast<uint32_t>(bitmap_blocks);
+  h.max_mapnr =
+      static_cast<uint32_t>(std::min<uint64_t>(max_mapnr, std::numeric_limits<uint32_t>::max()));
+  uint32_t nr_cpus = info.nr_cpus;
+  if (nr_cpus == 0) {
+    for (const Note& n : notes) nr_cpus += n.name == "CORE" && n.type == kNtPrstatus;
+  }
+  h.nr_cpus = static_cast<int32_t>(nr_cpus);
+
+  sub_.phys_base = static_cast<uint64_t>(info.phys_base.value_or(0));
+  sub_.dump_level = static_cast<int32_t>(opts_.dump_level);
+  if (opts_.split_range) {
+    sub_.split = 1;
+    sub_.start_pfn = sub_.start_pfn_64 = range_start;
+    sub_.end_pfn = sub_.end_pfn_64 = range_end;
+  }
+  const uint64_t note_off = bs + sub_size;
+  if (!note_area.empty()) {
+    sub_.offset_note = note_off;
+    sub_.size_note = note_area.size();
+    if (auto v = find_vmcoreinfo_desc(note_area, endian_)) {
+      sub_.offset_vmcoreinfo = note_off + v->first;
+      sub_.size_vmcoreinfo = v->second;
+    }
+  }
+  sub_.max_mapnr_64 = max_mapnr;
+  eraseinfo_ = info.eraseinfo;
+
+  // Block 0: main header; then the sub-header with the notes right behind it.
+  std::vector<std::byte> block(static_cast<size_t>(bs));
+  encode_main_header(h, word, endian_, block);
+  DUMPFMT_TRY(out_.write_at(0, block));
+  std::vector<std::byte> sub_area(static_cast<size_t>(sub_blocks * bs));
+  encode_sub_header(sub_, sub_layout_, endian_, sub_area);
+  if (!note_area.empty())
+    std::memcpy(sub_area.data() + sub_size, note_area.data(), note_area.size());
+  DUMPFMT_TRY(out_.write_at(bs, sub_area));
+
+  // Bitmaps: 1st = RAM (pages counted as RAM too, so 2nd ⊆ 1st), 2nd = pages.
+  const uint64_t bitmap_off = (1 + sub_blocks) * bs;
+  const uint64_t half = bitmap_blocks / 2 * bs;
+  DUMPFMT_TRY(write_bitmap(bitmap_off, half, ram, &pages));
+  DUMPFMT_TRY(write_bitmap(bitmap_off + half, half, pages, nullptr));
+
+  // Descriptor table for every page of the dump; a split part fills only its
+  // own stretch and its data follows the whole table (formats.md §5).
+  desc_off_ = bitmap_off + bitmap_blocks * bs;
+  desc_buf_first_ = pages.count_range(0, range_start);
+  const uint64_t data_start = desc_off_ + total * kPageDescSize;
+  std::fill(block.begin(), block.end(), std::byte{0});
+  DUMPFMT_TRY(out_.write_at(data_start, block));  // data item #0: the shared zero page
+  zero_desc_ = PageDesc{data_start, block_size_, 0, 0};
+  data_pos_ = data_start + bs;
+  desc_buf_.reserve(std::min<uint64_t>(expected_count_, kDescBufEntries) * kPageDescSize);
+  begun_ = true;
+  return ok();
+}
+
+Status KdumpWriter::flush_descs() {
+  if (desc_buf_.empty()) return ok();
+  DUMPFMT_TRY(out_.write_at(desc_off_ + desc_buf_first_ * kPageDescSize, desc_buf_));
+  desc_buf_first_ += desc_buf_.size() / kPageDescSize;
+  desc_buf_.clear();
+  return ok();
+}
+
+Status KdumpWriter::write_page(const EncodedPage& page) {
+  if (!begun_ || finished_) return misuse("write_page() outside begin()/finish()");
+  if (last_pfn_ && page.pfn <= *last_pfn_) {
+    return misuse(strfmt("PFN %s arrived after PFN %s; pages must come in ascending order",
+                         hex(page.pfn).c_str(), hex(*last_pfn_).c_str()));
+  }
+  if (!expected_.contains(page.pfn)) {
+    return misuse(strfmt("PFN %s is not in the page set given to begin()%s", hex(page.pfn).c_str(),
+                         opts_.split_range ? " (or outside this split part)" : ""));
+  }
+  PageDesc d;
+  if (page.zero) {
+    d = zero_desc_;
+  } else {
+    auto flag = flag_of_codec(page.codec);
+    if (!flag) {
+      return misuse(strfmt("PFN %s: %s pages cannot be stored in kdump-compressed files",
+                           hex(page.pfn).c_str(), std::string(codec_name(page.codec)).c_str()));
+    }
+    if (page.data.empty() || page.data.size() > block_size_ ||
+        (*flag == 0 && page.data.size() != block_size_)) {
+      return misuse(strfmt("PFN %s: %zu bytes of %s page data (page size %u)",
+                           hex(page.pfn).c_str(), page.data.size(),
+                           std::string(codec_name(page.codec)).c_str(), block_size_));
+    }
+    DUMPFMT_TRY(out_.write_at(data_pos_, page.data));
+    d = PageDesc{data_pos_, static_cast<uint32_t>(page.data.size()), *flag, 0};
+    data_pos_ += page.data.size();
+  }
+  size_t at = desc_buf_.size();
+  desc_buf_.resize(at + kPageDescSize);
+  encode_page_desc(d, endian_, desc_buf_.data() + at);
+  if (desc_buf_.size() >= kDescBufEntries * kPageDescSize) DUMPFMT_TRY(flush_descs());
+  last_pfn_ = page.pfn;
+  ++written_;
+  return ok();
+}
+
+Status KdumpWriter::finish() {
+  if (!begun_ || finished_) return misuse("finish() without begin(), or called twice");
+  if (written_ != expected_count_) {
+    return misuse(strfmt("%llu of %llu pages were written before finish()",
+                         static_cast<unsigned long long>(written_),
+                         static_cast<unsigned long long>(expected_count_)));
+  }
+  DUMPFMT_TRY(flush_descs());
+  if (!eraseinfo_.empty()) {
+    DUMPFMT_TRY(out_.write_at(data_pos_, as_bytes(eraseinfo_)));
+    sub_.offset_eraseinfo = data_pos_;
+    sub_.size_eraseinfo = eraseinfo_.size();
+    data_pos_ += eraseinfo_.size();
+    std::vector<std::byte> sub(sub_header_size(sub_layout_));
+    encode_sub_header(sub_, sub_layout_, endian_, sub);
+    DUMPFMT_TRY(out_.write_at(block_size_, sub));
+  }
+  finished_ = true;
+  return ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DumpWriter>> create_writer(OutputSink& out, const WriteOptions& opts) {
+  if (!flag_of_codec(opts.codec)) {
+    return make_error(Errc::unsupported,
+                      strfmt("kdump-compressed pages cannot be %s (no page flag for it); use "
+                             "zlib, lzo, snappy, zstd or none",
+                             std::string(codec_name(opts.codec)).c_str()));
+  }
+  return std::unique_ptr<DumpWriter>(std::make_unique<KdumpWriter>(out, opts));
+}
+
+}  // namespace dumpfmt::detail::kdump
