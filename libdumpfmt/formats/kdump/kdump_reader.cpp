@@ -344,7 +344,8 @@ Arch guess_arch(const std::vector<Note>& notes, const std::optional<std::string>
     }
   }
   for (const Note& n : notes) {
-    if (n.name == "QEMU" && n.desc.size() == 432) {
+    // QEMU writes its CPU-state note only for x86 (432 bytes, 440 since 7.x).
+    if (n.name == "QEMU" && n.desc.size() >= 432) {
       *why = "the QEMU x86 CPU-state note";
       return w == Word::w64 ? Arch::x86_64 : Arch::x86;
     }
@@ -657,6 +658,22 @@ void KdumpSource::fill_info(const File& f, const PartHeader& h) {
     }
   }
 
+  // QEMU parses the kernel's decimal NUMBER(phys_base) as hex and stores the
+  // result in the sub-header; the VMCOREINFO value is the kernel's own.
+  if (in.vmcoreinfo && in.phys_base) {
+    if (auto v = vmcoreinfo_value(*in.vmcoreinfo, "NUMBER(phys_base)")) {
+      char* endp = nullptr;
+      long long pb = std::strtoll(v->c_str(), &endp, 0);
+      if (endp != v->c_str() && *endp == '\0' && pb != *in.phys_base) {
+        in.warnings.push_back(
+            strfmt("%s: sub-header phys_base %lld differs from VMCOREINFO "
+                   "NUMBER(phys_base)=%s; using the VMCOREINFO value",
+                   f.name().c_str(), static_cast<long long>(*in.phys_base), v->c_str()));
+        in.phys_base = pb;
+      }
+    }
+  }
+
   in.arch = arch_from_uts_machine(h.hdr.uts.machine);
   if (in.arch == Arch::unknown) {
     std::string why;
@@ -884,7 +901,9 @@ Status check_split_set(const std::vector<std::unique_ptr<File>>& files,
     if (k > 0) {
       const PartHeader& prev = hdrs[order[k - 1]];
       const std::string& pname = files[order[k - 1]]->name();
-      if (h.start == prev.start && h.end == prev.end) {
+      // makedumpfile gives surplus parts an empty range at max_mapnr; only
+      // parts holding PFNs can be told apart.
+      if (h.start == prev.start && h.end == prev.end && h.start != h.end) {
         return make_error(
             Errc::invalid_argument,
             strfmt("%s and %s are the same split part (PFNs %s-%s): a file was "

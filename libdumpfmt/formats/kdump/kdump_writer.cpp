@@ -209,10 +209,11 @@ Status KdumpWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet&
   DUMPFMT_TRY(write_bitmap(bitmap_off, half, ram, &pages));
   DUMPFMT_TRY(write_bitmap(bitmap_off + half, half, pages, nullptr));
 
-  // Descriptor table for every page of the dump; a split part fills only its
-  // own stretch and its data follows the whole table (formats.md §5).
+  // Descriptor table sized for every page of the dump; a split part puts its
+  // own descriptors at its start and its data after the whole table, leaving
+  // a hole (formats.md §5).
   desc_off_ = bitmap_off + bitmap_blocks * bs;
-  desc_buf_first_ = pages.count_range(0, range_start);
+  desc_buf_first_ = 0;
   const uint64_t data_start = desc_off_ + total * kPageDescSize;
   std::fill(block.begin(), block.end(), std::byte{0});
   DUMPFMT_TRY(out_.write_at(data_start, block));  // data item #0: the shared zero page
