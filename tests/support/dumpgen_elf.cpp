@@ -206,6 +206,7 @@ void for_nonzero_pages(const std::vector<Extent>& ext, uint64_t first, uint64_t 
 std::vector<Image> build_elf(const DumpSpec& spec, std::vector<PageInfo>* map) {
   std::vector<Extent> ext = extents_of(spec);
   ElfLayout lay = elf_layout(spec, ext);
+  if (lay.file_size > (8ull << 30)) fail("ELF larger than 8 GiB: use generate_to_file()");
   const uint64_t ps = spec.page_size;
   Image img(spec.flat.enabled, spec.flat.record_size);
   img.write(0, lay.head);

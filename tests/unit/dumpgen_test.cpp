@@ -506,6 +506,8 @@ TEST(DumpgenKdump, PerPageCodecOverrideAndNoSharedZeroPage) {
   DumpSpec s = kdump_spec(Codec::zlib);
   s.kdump.shared_zero_page = false;
   s.pages[1].codec = Codec::zstd;
+  s.pages[3].kind = PageKind::bytes;
+  s.pages[3].bytes = {'h', 'e', 'l', 'l', 'o'};
   Bytes f = dumpgen::generate(s);
   KdumpView k(f, false, true);
   EXPECT_EQ(k.u32(4096 + 8), 0u);  // dump_level
@@ -515,6 +517,9 @@ TEST(DumpgenKdump, PerPageCodecOverrideAndNoSharedZeroPage) {
   EXPECT_EQ(k.u64(k.desc_table()), k.desc_table() + 24 * 50);
   auto pages = read_all(k);
   for (auto& [pfn, data] : pages) EXPECT_EQ(data, dumpgen::page_content(s, pfn)) << pfn;
+  Bytes hello(4096, 0);
+  std::memcpy(hello.data(), "hello", 5);
+  EXPECT_EQ(pages[3], hello);
 }
 
 TEST(DumpgenKdump, Header32BitBigEndianAndSubHeaderLayouts) {
