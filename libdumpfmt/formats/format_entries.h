@@ -8,5 +8,7 @@ namespace dumpfmt::detail {
 
 extern const Format kKdumpFormat;  // formats/kdump/
 extern const Format kElfFormat;    // formats/elf/
+extern const Format kS390Format;   // formats/s390/
+extern const Format kSadumpFormat;  // formats/sadump/
 
 }  // namespace dumpfmt::detail

@@ -13,7 +13,8 @@ namespace {
 
 // Probe order: formats with strong magic first; ELF last because its magic
 // is the most common (a vmlinux is ELF too, and must be told apart).
-const std::array<const Format*, 2> kFormats{&detail::kKdumpFormat, &detail::kElfFormat};
+const std::array<const Format*, 4> kFormats{&detail::kKdumpFormat, &detail::kS390Format,
+                                            &detail::kSadumpFormat, &detail::kElfFormat};
 
 }  // namespace
 
