@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -94,6 +95,8 @@ struct CodecCase {
   std::string label;
   std::function<Result<std::unique_ptr<Codec>>()> make;
 };
+
+void PrintTo(const CodecCase& c, std::ostream* os) { *os << c.label; }
 
 std::vector<CodecCase> codec_cases() {
   std::vector<CodecCase> v;
