@@ -188,7 +188,10 @@ Result<PartHeader> parse_part(const File& f) {
   // single bitmap of old diskdump files is the dumpable one.
   p.bitmap_half = uint64_t{p.hdr.bitmap_blocks / 2} * bs;
   uint64_t bitmap_pfns = 0;
-  if (p.bitmap_half != 0 && p.bitmap_half * 8 >= p.max_mapnr) {
+  // A max_mapnr_64 beyond what two bitmaps hold, while the 32-bit copy fits,
+  // is damage to that field (clamped below), not an old single-bitmap file.
+  uint64_t fit = p.version >= 6 ? std::min<uint64_t>(p.max_mapnr, p.hdr.max_mapnr) : p.max_mapnr;
+  if (p.bitmap_half != 0 && p.bitmap_half * 8 >= fit) {
     p.two_bitmaps = true;
     bitmap_pfns = p.bitmap_half * 8;
   } else {
