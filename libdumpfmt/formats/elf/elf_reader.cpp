@@ -25,7 +25,7 @@ constexpr uint64_t kMaxPhysAddr = uint64_t{1} << 52;
 // for a cut-short copy rather than a damaged header.
 constexpr uint64_t kTruncationSlack = uint64_t{1} << 20;
 // Page-map memory allowed beyond 8 bytes per byte of input; see check_budget.
-constexpr uint64_t kMapBudgetBase = uint64_t{16} << 20;
+constexpr uint64_t kMapBudgetBase = uint64_t{4} << 20;
 
 struct Header {
   ClassLayout layout = kLayout64;
