@@ -1,0 +1,128 @@
+// filter_pages(): a makedumpfile dump_level applied to any PageSource, and the
+// parallel zero-page scan for outputs that must know the zero pages up front.
+#include "dumpfmt_filters/page_filter.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "dumpfmt/bytes.h"
+#include "dumpfmt/kernel/kernel_memory.h"
+
+namespace dumpfmt::filters {
+
+namespace {
+
+constexpr uint64_t kZeroBlockPfns = 4096;  // PFNs per unit of work in the zero scan
+
+Error only_level_one(uint32_t dl, const Error& why) {
+  return make_error(Errc::unsupported,
+                    strfmt("-d %u needs the dumped kernel's page metadata: %s; without it only -d "
+                           "1 (exclude zero pages) is possible",
+                           dl, why.message.c_str()));
+}
+
+}  // namespace
+
+Result<uint64_t> remove_zero_pages(const PageSource& src, PfnSet& pages, unsigned threads,
+                                   const std::function<void(uint64_t, uint64_t)>& progress) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  const size_t page_size = src.info().page_size;
+  // Work units: pieces of at most kZeroBlockPfns PFNs of one run.
+  struct Unit {
+    Pfn first, end;
+  };
+  std::vector<Unit> units;
+  pages.for_each_run([&](Pfn a, Pfn b) {
+    for (Pfn p = a; p < b; p += std::min<Pfn>(kZeroBlockPfns, b - p)) {
+      units.push_back({p, std::min<Pfn>(b, p + kZeroBlockPfns)});
+    }
+  });
+  const uint64_t total = pages.count();
+  uint64_t done = 0, removed = 0;
+  // Units are processed in waves so that the per-unit results (a bit per
+  // PFN) stay small however large the dump is.
+  const size_t wave = size_t{threads} * 16;
+  std::vector<std::vector<uint64_t>> zero_bits(wave);
+  for (size_t w0 = 0; w0 < units.size(); w0 += wave) {
+    size_t w1 = std::min(units.size(), w0 + wave);
+    std::atomic<size_t> next{w0};
+    auto worker = [&] {
+      std::vector<std::byte> buf(page_size);
+      for (size_t u = next++; u < w1; u = next++) {
+        auto& bits = zero_bits[u - w0];
+        bits.assign((units[u].end - units[u].first + 63) / 64, 0);
+        for (Pfn p = units[u].first; p < units[u].end; ++p) {
+          auto st = src.read_page(p, buf);
+          // Unreadable pages stay in the set; the pipeline reports them.
+          if (!st || *st == PageState::excluded) continue;
+          if (*st == PageState::zero || is_zero(buf)) {
+            uint64_t i = p - units[u].first;
+            bits[i / 64] |= uint64_t{1} << (i % 64);
+          }
+        }
+      }
+    };
+    unsigned n = static_cast<unsigned>(std::min<size_t>(threads, w1 - w0));
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < n; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    for (size_t u = w0; u < w1; ++u) {
+      const auto& bits = zero_bits[u - w0];
+      uint64_t len = units[u].end - units[u].first;
+      for (uint64_t i = 0; i < len;) {
+        if (!(bits[i / 64] >> (i % 64) & 1)) {
+          ++i;
+          continue;
+        }
+        uint64_t j = i;
+        while (j < len && (bits[j / 64] >> (j % 64) & 1)) ++j;
+        pages.erase_range(units[u].first + i, units[u].first + j);
+        removed += j - i;
+        i = j;
+      }
+      done += len;
+    }
+    if (progress) progress(done, total);
+  }
+  return removed;
+}
+
+Result<FilterResult> filter_pages(const PageSource& src, const FilterOptions& opts) {
+  const uint32_t dl = opts.dump_level;
+  if (dl > kDumpLevelMax) {
+    return make_error(Errc::invalid_argument, strfmt("dump level %u is out of range 0-31", dl));
+  }
+  FilterResult r;
+  r.kept = src.present();
+  if (dl & ~uint32_t{kDumpLevelZero}) {
+    auto km = KernelMemory::create(src);
+    if (!km) return only_level_one(dl, km.error());
+    auto pc = PageClassifier::create(**km);
+    if (!pc) return only_level_one(dl, pc.error());
+    if (auto st = pc->check(dl); !st) return only_level_one(dl, st.error());
+    ClassifyOptions co;
+    co.dump_level = dl;
+    co.chunk_bytes = opts.chunk_bytes;
+    if (opts.progress) {
+      co.progress = [&](uint64_t d, uint64_t t) { opts.progress("examining struct pages", d, t); };
+    }
+    PfnSet& kept = r.kept;
+    DUMPFMT_TRY_ASSIGN(r.stats, pc->classify(src.present(), co, [&](Pfn a, Pfn b, PageClass) {
+      kept.erase_range(a, b);
+    }));
+    r.classified = true;
+  }
+  if ((dl & kDumpLevelZero) && opts.scan_zero_pages) {
+    std::function<void(uint64_t, uint64_t)> prog;
+    if (opts.progress) {
+      prog = [&](uint64_t d, uint64_t t) { opts.progress("finding zero pages", d, t); };
+    }
+    DUMPFMT_TRY_ASSIGN(r.zero_pages_removed, remove_zero_pages(src, r.kept, opts.threads, prog));
+  }
+  return r;
+}
+
+}  // namespace dumpfmt::filters
