@@ -97,7 +97,7 @@ PfnSet sample_set() {
   PfnSet s;
   s.insert_range(0, 3000);
   s.insert_range(5000, 5003);
-  s.insert_range(100000, 110000);
+  s.insert_range(100000, 102500);
   return s;
 }
 
@@ -138,7 +138,9 @@ TEST_P(PipelineThreads, WritesEveryPageInOrderWithExactContents) {
   }
   EXPECT_EQ(w.zeros, zeros) << "zero pages must be detected, not compressed";
   EXPECT_EQ(st->zero_pages, zeros);
-  if (codec != CodecId::none) EXPECT_GT(w.compressed, 0u);
+  if (codec != CodecId::none) {
+    EXPECT_GT(w.compressed, 0u);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
