@@ -1,0 +1,56 @@
+// Shared by the fuzz targets: wrap the input as a File and walk a PageSource the way tools do.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "dumpfmt/dump.h"
+#include "dumpfmt/file.h"
+#include "dumpfmt/format.h"
+
+namespace dumpfmt::fuzz {
+
+// A cap on page reads per input: hostile headers may legitimately describe millions of
+// (excluded or zero) pages, and a fuzzer input must finish in milliseconds.
+constexpr uint64_t kMaxPageReads = 4096;
+
+inline std::unique_ptr<File> input_file(const uint8_t* data, size_t size) {
+  return borrowed_memory_file("fuzz-input", {reinterpret_cast<const std::byte*>(data), size});
+}
+
+// Reads metadata and up to kMaxPageReads present pages; errors are fine, crashes are not.
+// A page reported as present must never read back as excluded.
+inline void exercise(const PageSource& src) {
+  const DumpInfo& info = src.info();
+  if (info.page_size == 0) std::abort();    // a reader must refuse such a header
+  if (info.page_size > (1u << 20)) return;  // not ours to allocate for
+  (void)src.ram().count();
+  (void)src.present().count();
+  std::vector<std::byte> page(info.page_size);
+  uint64_t reads = 0;
+  src.present().for_each_run([&](Pfn first, Pfn end) {
+    for (Pfn pfn = first; pfn < end && reads < kMaxPageReads; ++pfn, ++reads) {
+      auto st = src.read_page(pfn, page);
+      if (st && *st == PageState::excluded) std::abort();
+    }
+  });
+}
+
+// Opens the input with one format's own probe and open, as open_dump would after probing.
+inline void open_as(std::string_view format, const uint8_t* data, size_t size) {
+  const Format* f = find_format(format);
+  if (!f) std::abort();
+  auto file = input_file(data, size);
+  auto mine = f->probe(*file);
+  if (!mine || !*mine) return;
+  std::vector<std::unique_ptr<File>> files;
+  files.push_back(std::move(file));
+  auto src = f->open(std::move(files), OpenOptions{});
+  if (src) exercise(**src);
+}
+
+}  // namespace dumpfmt::fuzz

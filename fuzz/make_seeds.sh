@@ -1,0 +1,114 @@
+#!/bin/bash
+# Regenerates the committed seed corpora fuzz/corpus/<target>/ from the dumpgen CLI (synthetic
+# dumps of every layout the readers know, a few pages each) and, when the decompressed real
+# corpus is given, the real note areas and VMCOREINFO text of its ELF dumps.
+# usage: fuzz/make_seeds.sh BUILD_DIR [DECOMPRESSED_CORPUS_DIR]
+#   BUILD_DIR must have tests/support/dumpgen built (ninja -C BUILD_DIR dumpgen_cli).
+set -euo pipefail
+
+build=${1:?build dir with tests/support/dumpgen}
+real=${2:-}
+gen=$build/tests/support/dumpgen
+here=$(cd "$(dirname "$0")" && pwd)
+c=$here/corpus
+[[ -x $gen ]] || { echo "no $gen (ninja -C $build dumpgen_cli)" >&2; exit 1; }
+rm -rf "$c"
+mkdir -p "$c"/{fuzz_elf,fuzz_kdump,fuzz_flattened,fuzz_probe_any,fuzz_notes,fuzz_vmcoreinfo}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Small dumps: 4 pages (one zero, one incompressible) keep each seed a few KiB.
+small=(--pages 4 --zero-every 4 --random-every 3)
+g() {  # g DIR NAME ARGS...
+  local dir=$1 name=$2
+  shift 2
+  "$gen" "$@" "$c/$dir/$name"
+}
+g fuzz_elf elf64-le "${small[@]}"
+g fuzz_elf elf64-be-ppc64 --arch ppc64 "${small[@]}"
+g fuzz_elf elf32-le-i386 --arch i386 "${small[@]}"
+g fuzz_elf elf32-be-s390 --arch s390 "${small[@]}"
+g fuzz_elf elf-vaddr-zero --vaddr zero --range 0:2 --range 0x100:2
+g fuzz_elf elf-one-page-segments --pages 3 --segment-pages 1
+g fuzz_elf elf-ram-only-tail --pages 2 --ram-only 2:3
+g fuzz_elf elf-no-vmcoreinfo --pages 2 --no-vmcoreinfo --cpus 2
+g fuzz_elf elf-truncated "${small[@]}" --truncate 9000
+g fuzz_elf elf-incomplete "${small[@]}" --incomplete-after 1
+
+for codec in none zlib lzo snappy zstd; do
+  g fuzz_kdump kdump-$codec --format kdump --codec $codec "${small[@]}"
+done
+g fuzz_kdump kdump-v1 --format kdump --version 1 "${small[@]}"
+g fuzz_kdump kdump32-i386 --format kdump --arch i386 "${small[@]}"
+g fuzz_kdump kdump64-be-s390x --format kdump --arch s390x "${small[@]}"
+g fuzz_kdump kdump32-arm --format kdump --arch arm "${small[@]}"
+g fuzz_kdump kdump-no-zero-page --format kdump --no-zero-page "${small[@]}"
+g fuzz_kdump kdump-ram-only --format kdump --pages 2 --ram-only 2:2 --max-mapnr 64
+g fuzz_kdump kdump-incomplete --format kdump "${small[@]}" --incomplete-after 1
+g fuzz_kdump kdump-truncated --format kdump "${small[@]}" --truncate 5000
+"$gen" --format kdump --split 2 "${small[@]}" "$tmp/split"
+cp "$tmp/split.1" "$c/fuzz_kdump/kdump-split-part1"
+cp "$tmp/split.2" "$c/fuzz_kdump/kdump-split-part2"
+
+g fuzz_flattened flat-kdump --format kdump --flattened "${small[@]}"
+g fuzz_flattened flat-kdump-shuffled --format kdump --flattened --shuffle "${small[@]}"
+g fuzz_flattened flat-kdump-garbage --format kdump --flattened --garbage "${small[@]}"
+g fuzz_flattened flat-elf --flattened "${small[@]}"
+
+for d in fuzz_elf fuzz_kdump fuzz_flattened; do cp "$c/$d"/* "$c/fuzz_probe_any/"; done
+
+# Note areas (first byte: 0 little-endian, 1 big-endian) cut from the ELF seeds' PT_NOTE.
+notes_of() {  # notes_of ELF OUT
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+be = d[5] == 2
+e = ">" if be else "<"
+if d[4] == 2:
+    phoff, = struct.unpack_from(e + "Q", d, 32); phentsize, phnum = struct.unpack_from(e + "HH", d, 54)
+else:
+    phoff, = struct.unpack_from(e + "I", d, 28); phentsize, phnum = struct.unpack_from(e + "HH", d, 42)
+for i in range(phnum):
+    ph = phoff + i * phentsize
+    if d[4] == 2:
+        t, _, off, _, _, fsz = struct.unpack_from(e + "IIQQQQ", d, ph)
+    else:
+        t, off, _, _, fsz = struct.unpack_from(e + "IIIII", d, ph)
+    if t == 4:
+        open(sys.argv[2], "wb").write(bytes([1 if be else 0]) + d[off:off + fsz])
+        break
+PY
+}
+for s in elf64-le elf64-be-ppc64 elf32-le-i386 elf-no-vmcoreinfo; do
+  notes_of "$c/fuzz_elf/$s" "$c/fuzz_notes/notes-$s"
+done
+
+# VMCOREINFO seeds: a key line, then text.
+vmci() { printf '%s\n' "$1" >"$2"; cat "$3" >>"$2"; }
+printf 'OSRELEASE=6.1.0-dumpgen\nPAGESIZE=4096\nCRASHTIME=1700000000\n' >"$tmp/vmci.txt"
+vmci OSRELEASE "$c/fuzz_vmcoreinfo/osrelease" "$tmp/vmci.txt"
+vmci PAGESIZE "$c/fuzz_vmcoreinfo/pagesize" "$tmp/vmci.txt"
+vmci MISSING "$c/fuzz_vmcoreinfo/missing" "$tmp/vmci.txt"
+
+if [[ -n $real ]]; then
+  # Real note areas and VMCOREINFO of the corpus ELF dumps (kernel and QEMU writers).
+  for f in proc-vmcore.elf qemu-elf.vmcore; do
+    notes_of "$real/$f" "$c/fuzz_notes/real-$f"
+    /usr/bin/python3 - "$c/fuzz_notes/real-$f" "$tmp/real-vmci-$f" <<'PY'
+import struct, sys
+a = open(sys.argv[1], "rb").read()[1:]
+p = 0
+while p + 12 <= len(a):
+    n, dsz, t = struct.unpack_from("<III", a, p)
+    name = a[p + 12:p + 12 + n].rstrip(b"\0")
+    doff = p + 12 + ((n + 3) & ~3)
+    if name == b"VMCOREINFO":
+        open(sys.argv[2], "wb").write(a[doff:doff + dsz].rstrip(b"\0"))
+    p = doff + ((dsz + 3) & ~3)
+PY
+  done
+  vmci 'SYMBOL(init_uts_ns)' "$c/fuzz_vmcoreinfo/real-symbol" "$tmp/real-vmci-proc-vmcore.elf"
+  vmci 'NUMBER(phys_base)' "$c/fuzz_vmcoreinfo/real-number" "$tmp/real-vmci-qemu-elf.vmcore"
+fi
+du -sh "$c"/*
