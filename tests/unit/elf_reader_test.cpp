@@ -455,19 +455,22 @@ TEST(ElfReader, PartialOverlapWarns) {
 // --- PN_XNUM --------------------------------------------------------------
 
 // 70000 one-page PT_LOADs at every other PFN, all pointing at one data page.
-std::vector<std::byte> xnum_image(bool big, bool shdr_little, uint32_t count = 70000) {
-  Image im(true, big);
-  const uint64_t shoff = 64 + uint64_t{count} * 56;
-  const uint64_t data = (shoff + 64 + kPage - 1) / kPage * kPage;
-  im.ehdr(big ? 22 : 62, 0xffff, 64);
+std::vector<std::byte> xnum_image(bool big, bool shdr_little, uint32_t count = 70000,
+                                  bool is64 = true) {
+  Image im(is64, big);
+  const uint64_t eh = im.ehdr_size(), ph = im.phdr_size(), sh = is64 ? 64 : 40;
+  const uint64_t shoff = eh + uint64_t{count} * ph;
+  const uint64_t sh_info = shoff + (is64 ? 44 : 28);
+  const uint64_t data = (shoff + sh + kPage - 1) / kPage * kPage;
+  im.ehdr(big ? 22 : 62, 0xffff, eh);
   im.shdr_fields(shoff);
   for (uint64_t i = 0; i < count; ++i) {
-    im.phdr(64 + i * 56, 1, data, 0, 2 * i * kPage, kPage, kPage);
+    im.phdr(eh + i * ph, 1, data, 0, 2 * i * kPage, kPage, kPage);
   }
   if (shdr_little) {
-    im.put_le(shoff + 44, count, 4);
+    im.put_le(sh_info, count, 4);
   } else {
-    im.put(shoff + 44, count, 4);  // sh_info
+    im.put(sh_info, count, 4);
   }
   im.put_bytes(data, page_fill(0x1234));
   return im.bytes();
@@ -497,6 +500,14 @@ TEST(ElfReader, PnXnumLittleEndianShdrInBigEndianFile) {
   EXPECT_EQ((*r)->info().arch, Arch::s390x);
 }
 
+TEST(ElfReader, PnXnumElf32) {
+  auto r = open_bytes(xnum_image(false, false, 70000, false));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)->present().count(), 70000u);
+  EXPECT_NE((*r)->info().variant.find("ELF32"), std::string::npos);
+  EXPECT_EQ(read(**r, 139998), page_fill(0x1234));
+}
+
 TEST(ElfReader, PnXnumImplausibleCountIsError) {
   auto b = xnum_image(false, false, 70000);
   const uint64_t shoff = 64 + uint64_t{70000} * 56;
@@ -519,7 +530,7 @@ TEST(ElfReader, NotesEraseinfoAndFlags) {
   n += im.note(n, "QEMU", 1, std::vector<std::byte>(8));    // not CORE: not a CPU
   n += im.note(n, "VMCOREINFO", 0, text_bytes("OSRELEASE=x\nPAGESIZE=4096\n"));
   n += im.note(n, "ERASEINFO", 0, text_bytes("erase jiffies 8\n"));
-  im.put(n, 0, 12);  // the kernel's all-zero terminator, then padding
+  im.put_bytes(n, std::vector<std::byte>(12));  // the kernel's all-zero terminator, then padding
   im.phdr(64, 4, 0x100, 0, 0, n + 12 + 20 - 0x100, n + 12 + 20 - 0x100);
   im.phdr(64 + 56, 1, 0x2000, 0, 0, kPage, kPage);
   im.put_bytes(0x2000, page_fill(0));
