@@ -23,6 +23,8 @@ Error only_level_one(uint32_t dl, const Error& why) {
                            dl, why.message.c_str()));
 }
 
+Result<FilterResult> finish_zero(const PageSource& src, const FilterOptions& opts, FilterResult& r);
+
 }  // namespace
 
 Result<uint64_t> remove_zero_pages(const PageSource& src, PfnSet& pages, unsigned threads,
@@ -97,11 +99,31 @@ Result<FilterResult> filter_pages(const PageSource& src, const FilterOptions& op
   }
   FilterResult r;
   r.kept = src.present();
-  if (dl & ~uint32_t{kDumpLevelZero}) {
-    auto km = KernelMemory::create(src);
-    if (!km) return only_level_one(dl, km.error());
-    auto pc = PageClassifier::create(**km);
-    if (!pc) return only_level_one(dl, pc.error());
+  r.ram = src.ram();
+  const bool need_classes = (dl & ~uint32_t{kDumpLevelZero}) != 0;
+  auto km = KernelMemory::create(src);
+  if (!km) {
+    if (need_classes) return only_level_one(dl, km.error());
+    r.notes.push_back(km.error().message);
+    return finish_zero(src, opts, r);
+  }
+  auto pc = PageClassifier::create(**km);
+  if (!pc) {
+    if (need_classes) return only_level_one(dl, pc.error());
+    r.notes.push_back(pc.error().message);
+    return finish_zero(src, opts, r);
+  }
+  if (!pc->mem_map().ranges.empty()) {
+    const Pfn end = pc->mem_map().ranges.back().end;
+    r.mem_map_end = end;
+    const Pfn top = std::max(r.ram.end_bound(), r.kept.end_bound());
+    if (top > end) {
+      r.beyond_mem_map = r.kept.count_range(end, top);
+      r.kept.erase_range(end, top);
+      r.ram.erase_range(end, top);
+    }
+  }
+  if (need_classes) {
     if (auto st = pc->check(dl); !st) return only_level_one(dl, st.error());
     ClassifyOptions co;
     co.dump_level = dl;
@@ -109,20 +131,31 @@ Result<FilterResult> filter_pages(const PageSource& src, const FilterOptions& op
     if (opts.progress) {
       co.progress = [&](uint64_t d, uint64_t t) { opts.progress("examining struct pages", d, t); };
     }
+    // The walk reads the set it is given while runs are erased from `kept`.
+    const PfnSet domain = r.kept;
     PfnSet& kept = r.kept;
-    DUMPFMT_TRY_ASSIGN(r.stats, pc->classify(src.present(), co, [&](Pfn a, Pfn b, PageClass) {
+    DUMPFMT_TRY_ASSIGN(r.stats, pc->classify(domain, co, [&](Pfn a, Pfn b, PageClass) {
       kept.erase_range(a, b);
     }));
     r.classified = true;
   }
-  if ((dl & kDumpLevelZero) && opts.scan_zero_pages) {
+  return finish_zero(src, opts, r);
+}
+namespace {
+
+// The zero-page scan, last: it reads every page still kept.
+Result<FilterResult> finish_zero(const PageSource& src, const FilterOptions& opts,
+                                 FilterResult& r) {
+  if ((opts.dump_level & kDumpLevelZero) && opts.scan_zero_pages) {
     std::function<void(uint64_t, uint64_t)> prog;
     if (opts.progress) {
       prog = [&](uint64_t d, uint64_t t) { opts.progress("finding zero pages", d, t); };
     }
     DUMPFMT_TRY_ASSIGN(r.zero_pages_removed, remove_zero_pages(src, r.kept, opts.threads, prog));
   }
-  return r;
+  return std::move(r);
 }
+
+}  // namespace
 
 }  // namespace dumpfmt::filters

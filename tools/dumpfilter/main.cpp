@@ -190,6 +190,18 @@ int main(int argc, char** argv) {
   }
   const auto& fr = *filtered;
   for (const auto& w : fr.stats.warnings) cli::print_warning(kTool, w);
+  if (!o.quiet) {
+    for (const auto& n : fr.notes) {
+      cli::print_warning(kTool, "kernel page metadata not used: " + n);
+    }
+    if (fr.beyond_mem_map) {
+      std::fprintf(stderr,
+                   "%s: %llu pages at or above PFN %s have no struct page (not memory the "
+                   "kernel managed) and are left out, as makedumpfile does\n",
+                   kTool, static_cast<unsigned long long>(fr.beyond_mem_map),
+                   hex(*fr.mem_map_end).c_str());
+    }
+  }
   const uint64_t present = s.present().count();
   if (!o.quiet || o.dry_run) {
     std::fprintf(stderr, "%s: dump level %u: %llu of %llu pages excluded by class (%s)%s\n", kTool,
@@ -206,6 +218,7 @@ int main(int argc, char** argv) {
 
   DumpInfo info = s.info();
   info.dump_level = dl;
+  if (fr.mem_map_end && info.max_pfn > *fr.mem_map_end) info.max_pfn = *fr.mem_map_end;
   cli::WriteJob job;
   job.tool = kTool;
   job.output = o.paths.back();
@@ -222,7 +235,7 @@ int main(int argc, char** argv) {
   const uint64_t slot = uint64_t{s.info().page_size} * 2 + 1024;
   job.pipeline.batch_pages =
       static_cast<size_t>(std::clamp<uint64_t>(budget / 4 / (2 * slot), 64, 4096));
-  auto stats = cli::write_dump(s, info, s.ram(), fr.kept, job);
+  auto stats = cli::write_dump(s, info, fr.ram, fr.kept, job);
   if (!stats) {
     cli::print_error(kTool, stats.error());
     return cli::kExitFailure;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,15 +32,24 @@ struct FilterOptions {
 };
 
 struct FilterResult {
-  PfnSet kept;                      // pages to write: src.present() minus excluded pages
+  PfnSet kept;  // pages to write: src.present() minus excluded pages
+  PfnSet ram;   // src.ram(), cut like `kept` at the end of the struct page array
+  /// PFNs at or above the end of the struct page array, dropped from both sets
+  /// (device memory such as a framebuffer, RAM hidden by mem=): makedumpfile
+  /// lowers max_mapnr to that end whenever it finds the array, at every level.
+  uint64_t beyond_mem_map = 0;
+  std::optional<Pfn> mem_map_end;
   bool classified = false;          // struct pages were examined (dump_level needs more than bit 1)
   ClassifyStats stats;              // per-class counts of excluded pages, self-check warnings
   uint64_t zero_pages_removed = 0;  // by the zero scan
+  std::vector<std::string> notes;   // why the kernel model was not used at levels 0 and 1
 };
 
 /// Applies `opts.dump_level` to `src`. Bits above 1 need VMCOREINFO; without
 /// it (or when VMCOREINFO lacks what a class needs) the error is
-/// Errc::unsupported and says that only -d 1 is possible. Unreadable pages in
+/// Errc::unsupported and says that only -d 1 is possible. At levels 0 and 1
+/// the kernel model is used only to find the end of the struct page array,
+/// and its absence is no error (`notes` says why). Unreadable pages in
 /// the zero scan are kept (and later reported by the pipeline).
 Result<FilterResult> filter_pages(const PageSource& src, const FilterOptions& opts);
 
