@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -227,6 +228,20 @@ PageStatus page_status(const DumpSpec& spec, uint64_t pfn, int parts = 1);
 // The bytes a reader must return for `pfn`, or nullopt unless present.
 std::optional<std::vector<uint8_t>> expected_page(const DumpSpec& spec, uint64_t pfn,
                                                   int parts = 1);
+
+// The same answers for many PFNs of one spec: builds the memory map (and, for truncated
+// kdump files, the page map) once instead of on every call. Keeps a copy of the spec.
+class Oracle {
+ public:
+  explicit Oracle(const DumpSpec& spec, int parts = 1);
+  PageStatus status(uint64_t pfn) const;
+  std::vector<uint8_t> content(uint64_t pfn) const;
+  std::optional<std::vector<uint8_t>> expected(uint64_t pfn) const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<const Impl> impl_;
+};
 
 // Where each described PFN ended up (for tests that poke at specific bytes). Offsets are
 // in the non-flattened file. Enumerates every page: for small dumps.

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <unordered_map>
 
 #include "dumpgen.h"
 #include "dumpgen_internal.h"
@@ -450,11 +451,63 @@ std::vector<std::string> write_split_files(const DumpSpec& spec, int parts,
   return paths;
 }
 
+struct Oracle::Impl {
+  DumpSpec spec;
+  std::vector<Extent> ext;  // points into spec.pages
+  uint64_t mapnr = 0;
+  std::vector<ElfSegment> elf_segs;                // ELF with truncation
+  std::unordered_map<uint64_t, PageStatus> kdump;  // kdump with truncation
+};
+
+Oracle::Oracle(const DumpSpec& spec, int parts) {
+  auto impl = std::make_shared<Impl>();
+  impl->spec = spec;
+  impl->ext = extents_of(impl->spec);
+  impl->mapnr = max_mapnr_of(impl->spec, impl->ext);
+  if (spec.truncate_bytes) {
+    if (spec.format == Format::elf) {
+      impl->elf_segs = elf_layout(impl->spec, impl->ext).segs;
+    } else {
+      for (const PageInfo& p : page_map(impl->spec, parts)) impl->kdump[p.pfn] = p.status;
+    }
+  }
+  impl_ = impl;
+}
+
+PageStatus Oracle::status(uint64_t pfn) const {
+  const Impl& m = *impl_;
+  if (m.spec.format == Format::kdump && pfn >= m.mapnr) return PageStatus::absent;
+  long i = find_extent(m.ext, pfn);
+  if (i < 0) return PageStatus::absent;
+  if (!m.ext[i].present()) return PageStatus::excluded;
+  if (m.spec.incomplete_after_pfn && pfn > *m.spec.incomplete_after_pfn) return PageStatus::lost;
+  if (!m.spec.truncate_bytes) return PageStatus::present;
+  if (m.spec.format == Format::elf) {
+    for (const ElfSegment& s : m.elf_segs) {
+      if (pfn >= s.first_pfn && pfn < s.first_pfn + s.file_pages) {
+        uint64_t end = s.offset + (pfn - s.first_pfn + 1) * m.spec.page_size;
+        return end <= *m.spec.truncate_bytes ? PageStatus::present : PageStatus::lost;
+      }
+    }
+    return PageStatus::absent;
+  }
+  auto it = m.kdump.find(pfn);
+  return it == m.kdump.end() ? PageStatus::absent : it->second;
+}
+
+std::vector<uint8_t> Oracle::content(uint64_t pfn) const {
+  long i = find_extent(impl_->ext, pfn);
+  if (i < 0) return std::vector<uint8_t>(impl_->spec.page_size, 0);
+  return extent_page(impl_->spec, impl_->ext[i], pfn);
+}
+
+std::optional<std::vector<uint8_t>> Oracle::expected(uint64_t pfn) const {
+  if (status(pfn) != PageStatus::present) return std::nullopt;
+  return content(pfn);
+}
+
 std::vector<uint8_t> page_content(const DumpSpec& spec, uint64_t pfn) {
-  std::vector<Extent> ext = extents_of(spec);
-  long i = find_extent(ext, pfn);
-  if (i < 0) return std::vector<uint8_t>(spec.page_size, 0);
-  return extent_page(spec, ext[i], pfn);
+  return Oracle(spec).content(pfn);
 }
 
 std::vector<PageInfo> page_map(const DumpSpec& spec, int parts) {
@@ -464,32 +517,11 @@ std::vector<PageInfo> page_map(const DumpSpec& spec, int parts) {
 }
 
 PageStatus page_status(const DumpSpec& spec, uint64_t pfn, int parts) {
-  std::vector<Extent> ext = extents_of(spec);
-  if (spec.format == Format::kdump && pfn >= max_mapnr_of(spec, ext)) return PageStatus::absent;
-  long i = find_extent(ext, pfn);
-  if (i < 0) return PageStatus::absent;
-  if (!ext[i].present()) return PageStatus::excluded;
-  if (spec.incomplete_after_pfn && pfn > *spec.incomplete_after_pfn) return PageStatus::lost;
-  if (!spec.truncate_bytes) return PageStatus::present;
-  if (spec.format == Format::elf) {
-    // Cheap path (no page data): the ELF layout alone says where the page lies.
-    ElfLayout lay = elf_layout(spec, ext);
-    for (const ElfSegment& s : lay.segs) {
-      if (pfn >= s.first_pfn && pfn < s.first_pfn + s.file_pages) {
-        uint64_t end = s.offset + (pfn - s.first_pfn + 1) * spec.page_size;
-        return end <= *spec.truncate_bytes ? PageStatus::present : PageStatus::lost;
-      }
-    }
-    return PageStatus::absent;
-  }
-  for (const PageInfo& p : page_map(spec, parts))
-    if (p.pfn == pfn) return p.status;
-  return PageStatus::absent;
+  return Oracle(spec, parts).status(pfn);
 }
 
 std::optional<std::vector<uint8_t>> expected_page(const DumpSpec& spec, uint64_t pfn, int parts) {
-  if (page_status(spec, pfn, parts) != PageStatus::present) return std::nullopt;
-  return page_content(spec, pfn);
+  return Oracle(spec, parts).expected(pfn);
 }
 
 uint32_t codec_flag(Codec c) {

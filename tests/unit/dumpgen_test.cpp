@@ -601,6 +601,14 @@ TEST(DumpgenKdump, TruncationStatusFollowsLayout) {
   EXPECT_EQ(dumpgen::page_status(s, 29), PageStatus::present);
   EXPECT_EQ(dumpgen::page_status(s, 30), PageStatus::lost);
   EXPECT_EQ(dumpgen::page_status(s, 109), PageStatus::lost);
+  dumpgen::Oracle oracle(s);
+  for (uint64_t pfn = 0; pfn < 120; ++pfn) {
+    EXPECT_EQ(oracle.status(pfn), dumpgen::page_status(s, pfn)) << pfn;
+    EXPECT_EQ(oracle.expected(pfn), dumpgen::expected_page(s, pfn)) << pfn;
+  }
+  EXPECT_EQ(oracle.status(40), PageStatus::excluded);
+  EXPECT_EQ(oracle.status(50), PageStatus::absent);
+  EXPECT_EQ(oracle.status(500), PageStatus::absent);  // beyond max_mapnr
 }
 
 TEST(DumpgenKdump, SplitSet) {
