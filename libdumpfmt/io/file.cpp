@@ -178,7 +178,12 @@ Result<std::unique_ptr<File>> open_input(const std::string& path, IoMode mode) {
     size = static_cast<uint64_t>(st.st_size);
   }
 
-  if (mode != IoMode::pread && size > 0) {
+  // pread by default: mapped file pages count as resident memory and a file
+  // truncated under a mapping raises SIGBUS. /proc/vmcore is the exception:
+  // its read() path maps old memory page by page, and mapping it costs no
+  // capture-kernel memory.
+  const bool use_mmap = mode == IoMode::mmap || (mode == IoMode::automatic && path == "/proc/vmcore");
+  if (use_mmap && size > 0) {
     void* base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
     if (base != MAP_FAILED) {
       ::close(fd);

@@ -67,15 +67,8 @@ Result<std::pair<std::string, CodecId>> resolve_output(const Options& o) {
   }
   std::string format = o.format.empty() ? (o.elf ? "elf" : "kdump") : o.format;
   if (o.elf && format != "elf") return make_error(Errc::invalid_argument, "-E conflicts with -f " + format);
-  if (!find_format(format)) {
-    std::string names;
-    for (const auto& f : formats()) {
-      if (!f.create_writer) continue;
-      names += names.empty() ? "" : ", ";
-      names += f.name;
-    }
-    return make_error(Errc::invalid_argument,
-                      "unknown output format '" + format + "' (writable: " + names + ")");
+  if (const Format* f = find_format(format); !f || !f->create_writer) {
+    return make_error(Errc::invalid_argument, "unknown output format '" + format + "'");
   }
   return std::make_pair(format, codec);
 }
@@ -98,7 +91,13 @@ int main(int argc, char** argv) {
   app.add_option("--codec", o.codec, "page codec by name: none, zlib, lzo, snappy, zstd");
   app.add_option("--level", o.level, "codec level (default: the fastest, as makedumpfile)");
   app.add_flag("-E", o.elf, "ELF vmcore output (same as -f elf)");
-  app.add_option("-f,--format", o.format, "output format: kdump (default), elf");
+  std::string writable;
+  for (const auto& f : formats()) {
+    if (!f.create_writer) continue;
+    writable += writable.empty() ? "" : ", ";
+    writable += f.name;
+  }
+  app.add_option("-f,--format", o.format, "output format: " + writable + " (default kdump)");
   app.add_flag("-F,--flatten", o.flattened, "write makedumpfile's flattened form (for pipes)");
   app.add_option("-R,--rearrange", o.rearrange_out,
                  "read a flattened stream from stdin and rearrange it into OUTPUT")

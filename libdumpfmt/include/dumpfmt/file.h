@@ -32,7 +32,7 @@ class File {
 };
 
 enum class IoMode : uint8_t {
-  automatic,  // mmap regular files (incl. /proc/vmcore) when possible, else pread
+  automatic,  // mmap /proc/vmcore, pread everything else
   mmap,
   pread,
 };
