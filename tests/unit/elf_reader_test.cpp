@@ -12,6 +12,7 @@
 
 #include "dumpfmt/file.h"
 #include "dumpfmt/format.h"
+#include "dumpgen.h"
 
 namespace dumpfmt {
 namespace {
@@ -815,6 +816,112 @@ TEST(ElfReader, ConcurrentReads) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(bad.load(), 0);
+}
+
+// --- cross-check against dumpgen (tests/support: a second, independent ELF writer)
+
+void expect_matches_dumpgen(const dumpgen::DumpSpec& spec, bool tail_is_zero) {
+  const std::vector<uint8_t> raw = dumpgen::generate(spec);
+  std::vector<std::byte> b(raw.size());
+  std::memcpy(b.data(), raw.data(), raw.size());
+  OpenOptions o;
+  o.elf_tail_is_zero = tail_is_zero;
+  auto r = open_bytes(std::move(b), o);
+  ASSERT_TRUE(r) << r.error().message;
+  const PageSource& s = **r;
+  const bool damaged = spec.incomplete_after_pfn || spec.truncate_bytes;
+  EXPECT_EQ(s.info().incomplete, damaged);
+  EXPECT_EQ(s.info().page_size, spec.page_size);
+  EXPECT_EQ(s.info().nr_cpus, static_cast<uint32_t>(spec.nr_cpus));
+  EXPECT_EQ(s.info().eraseinfo, spec.eraseinfo);
+  uint64_t end = s.info().max_pfn + 2;
+  for (const auto& p : spec.pages) end = std::max(end, p.pfn + 2);
+  for (const auto& g : spec.segments) end = std::max(end, (g.paddr + g.size) / spec.page_size + 2);
+  for (uint64_t p : spec.ram_only) end = std::max(end, p + 2);
+  std::vector<std::byte> out(spec.page_size);
+  for (Pfn pfn = 0; pfn < end; ++pfn) {
+    SCOPED_TRACE(pfn);
+    auto st = s.read_page(pfn, out);
+    ASSERT_TRUE(st) << st.error().message;
+    switch (dumpgen::page_status(spec, pfn)) {
+      case dumpgen::PageStatus::absent:
+        EXPECT_EQ(*st, PageState::excluded);
+        EXPECT_FALSE(s.ram().contains(pfn));
+        break;
+      case dumpgen::PageStatus::excluded:  // a p_memsz tail
+        EXPECT_TRUE(s.ram().contains(pfn));
+        EXPECT_EQ(*st, tail_is_zero ? PageState::zero : PageState::excluded);
+        if (tail_is_zero) {
+          EXPECT_TRUE(all_zero(out));
+        }
+        break;
+      case dumpgen::PageStatus::lost:
+        EXPECT_EQ(*st, PageState::excluded);
+        break;
+      case dumpgen::PageStatus::present: {
+        ASSERT_NE(*st, PageState::excluded);
+        auto want = dumpgen::expected_page(spec, pfn);
+        ASSERT_TRUE(want);
+        ASSERT_EQ(want->size(), out.size());
+        EXPECT_EQ(std::memcmp(want->data(), out.data(), out.size()), 0);
+        break;
+      }
+    }
+  }
+}
+
+dumpgen::DumpSpec gen_spec(const std::string& arch) {
+  dumpgen::DumpSpec spec;
+  spec.arch = arch;
+  spec.nr_cpus = 3;
+  for (uint64_t p : {0, 1, 2, 5, 6, 40, 41, 42, 43}) spec.pages.push_back(dumpgen::page(p));
+  spec.pages.push_back(dumpgen::page(3, dumpgen::PageKind::zero));
+  spec.pages.push_back(dumpgen::page(44, dumpgen::PageKind::random));
+  spec.ram_only = {7, 8, 9, 45};  // p_memsz tails after the runs ending at 6 and 44
+  spec.segments.push_back({0x100000, 8 * 4096, dumpgen::Fill::pattern, 1});
+  spec.eraseinfo = "erase modules 3\n";
+  return spec;
+}
+
+TEST(ElfReader, AgreesWithDumpgen) {
+  for (const char* arch : {"x86_64", "i686", "s390x", "ppc64", "aarch64", "arm"}) {
+    for (bool tail_is_zero : {true, false}) {
+      SCOPED_TRACE(std::string(arch) + (tail_is_zero ? " tail=zero" : " tail=excluded"));
+      expect_matches_dumpgen(gen_spec(arch), tail_is_zero);
+    }
+  }
+}
+
+TEST(ElfReader, AgreesWithDumpgenVariants) {
+  auto spec = gen_spec("x86_64");
+  spec.elf.vaddr = dumpgen::Vaddr::zero;
+  spec.elf.align_data = true;
+  expect_matches_dumpgen(spec, true);
+
+  spec = gen_spec("x86_64");
+  spec.page_size = 65536;
+  spec.arch = "aarch64";
+  spec.segments = {{0x1000000, 4 * 65536, dumpgen::Fill::pattern, 1}};
+  expect_matches_dumpgen(spec, true);
+
+  spec = gen_spec("x86_64");
+  spec.incomplete_after_pfn = 41;
+  expect_matches_dumpgen(spec, true);
+
+  for (uint64_t cut : {0x2000, 0x5000, 0x9800, 0x10000}) {
+    spec = gen_spec("s390x");
+    spec.truncate_bytes = cut;
+    SCOPED_TRACE(cut);
+    expect_matches_dumpgen(spec, false);
+  }
+}
+
+TEST(ElfReader, AgreesWithDumpgenPnXnum) {
+  dumpgen::DumpSpec spec;
+  spec.page_size = 512;
+  spec.segments.push_back({0, 70000 * 512, dumpgen::Fill::sparse_pattern, 7});
+  spec.elf.max_segment_pages = 1;  // one PT_LOAD per page: 70000 of them
+  expect_matches_dumpgen(spec, true);
 }
 
 }  // namespace
