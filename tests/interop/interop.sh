@@ -2,11 +2,16 @@
 # Interop cases on the real corpus: our reader against libkdumpfile, our writers read by
 # libkdumpfile and makedumpfile, makedumpfile's tools on our output. One case per ctest.
 # usage: interop.sh CASE   (environment set by tests/interop/CMakeLists.txt:
-#   DUMPCONV DUMPDIGEST PY CORPUS REF WORK HERE)
+#   DUMPCONV DUMPDIGEST PY WORK HERE SAMPLE, and for corpus cases CORPUS REF)
 set -euo pipefail
 
 case_name=${1:?case}
-: "${DUMPCONV:?}" "${DUMPDIGEST:?}" "${PY:?}" "${CORPUS:?}" "${REF:?}" "${WORK:?}" "${HERE:?}"
+: "${DUMPCONV:?}" "${DUMPDIGEST:?}" "${PY:?}" "${WORK:?}" "${HERE:?}" "${SAMPLE:?}"
+if [[ $case_name != sample-* ]]; then
+  : "${CORPUS:?}" "${REF:?}"
+fi
+CORPUS=${CORPUS:-/nonexistent}
+REF=${REF:-/nonexistent}
 
 elf=$CORPUS/proc-vmcore.elf
 qelf=$CORPUS/qemu-elf.vmcore
@@ -51,7 +56,24 @@ same_bytes() {
   fi
 }
 
+# The shipped sample (tests/data), decompressed and checked.
+sample() {
+  zstd -q -d -f "$SAMPLE" -o sample.kdump
+  echo "dff422934c384235c43bdd941ece5269b742650fdb2e76bb083376cb869f9705  sample.kdump" |
+    sha256sum --quiet -c -
+}
+sample_ref=$HERE/expect/sample-d31-part1of4.json
+
 case $case_name in
+  # --- the shipped real sample: no corpus needed --------------------------------------------
+  sample-reader) sample; compare --expect-a "$sample_ref" sample.kdump ours:sample.kdump ;;
+  sample-conv-lzo) sample; conv -l sample.kdump out.kdump; compare --expect-a "$sample_ref" sample.kdump out.kdump ;;
+  sample-conv-elf) sample; conv -E sample.kdump out.elf; compare --expect-a "$sample_ref" sample.kdump out.elf ;;
+  sample-conv-flat-R)
+    sample
+    "$DUMPCONV" --quiet -F -z sample.kdump - | "$DUMPCONV" --quiet -R out.kdump
+    compare --expect-a "$sample_ref" sample.kdump out.kdump ;;
+
   # --- our reader, page for page, against libkdumpfile on real dumps -----------------------
   reader-proc-vmcore-elf) compare --expect-a "$ref_elf" "$elf" "ours:$elf" ;;
   reader-qemu-elf) compare --expect-a "$ref_qelf" "$qelf" "ours:$qelf" ;;
