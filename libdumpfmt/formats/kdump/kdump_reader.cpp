@@ -101,11 +101,13 @@ Result<Candidate> pick_layout(const File& f, std::span<const std::byte> head) {
     }
   }
   if (!best) {
-    MainHeader h = decode_main_header(head, Word::w64, Endian::little);
-    return file_error(Errc::corrupt, f, 0,
-                      strfmt("kdump header has no plausible layout (64-bit LE reading: "
-                             "block_size %d, bitmap_blocks %u, max_mapnr %u)",
-                             h.block_size, h.bitmap_blocks, h.max_mapnr));
+    Word w = head.size() >= main_header_size(Word::w64) ? Word::w64 : Word::w32;
+    MainHeader h = decode_main_header(head, w, Endian::little);
+    return file_error(
+        Errc::corrupt, f, 0,
+        strfmt("kdump header has no plausible layout (%s-bit LE reading: "
+               "block_size %d, bitmap_blocks %u, max_mapnr %u)",
+               w == Word::w64 ? "64" : "32", h.block_size, h.bitmap_blocks, h.max_mapnr));
   }
   return *best;
 }
