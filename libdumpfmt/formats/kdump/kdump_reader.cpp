@@ -952,7 +952,6 @@ Result<bool> probe(const File& f) {
 
 Result<std::unique_ptr<PageSource>> open(std::vector<std::unique_ptr<File>> files,
                                          const OpenOptions& opts) {
-  (void)opts;
   if (files.empty()) return make_error(Errc::invalid_argument, "kdump: no input file");
   std::vector<PartHeader> hdrs;
   for (const auto& f : files) {
@@ -962,6 +961,9 @@ Result<std::unique_ptr<PageSource>> open(std::vector<std::unique_ptr<File>> file
   if (files.size() > 1) DUMPFMT_TRY(check_split_set(files, hdrs));
   auto src = std::make_unique<KdumpSource>();
   DUMPFMT_TRY(src->init(std::move(files), std::move(hdrs)));
+  if (opts.warn) {
+    for (const auto& w : src->info().warnings) opts.warn(w);
+  }
   return std::unique_ptr<PageSource>(std::move(src));
 }
 

@@ -107,6 +107,11 @@ Status KdumpWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet&
     return misuse(strfmt("page size %u is not a power of two between 512 and 1 MiB", block_size_));
   }
   endian_ = info.endian;
+  if (info.arch == Arch::unknown && opts_.warn) {
+    opts_.warn(out_.name() +
+               ": architecture unknown: writing the 64-bit kdump layout with an empty "
+               "utsname.machine");
+  }
   const bool is64 = arch_is_64bit(info.arch);
   const Word word = is64 ? Word::w64 : Word::w32;
   // i386 and ppc32 pack the sub-header's off_t fields; ARM and MIPS align them to 8.
