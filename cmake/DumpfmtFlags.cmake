@@ -1,7 +1,7 @@
 # Warning and sanitizer flags as INTERFACE targets every dumpfmt target links;
-# -Wnull-dereference is left out: at -O2 GCC 12 reports false positives on
-# std::span element access, which would break -Werror builds.
-# nothing is added to the global CMAKE_*_FLAGS.
+# nothing is added to the global CMAKE_*_FLAGS. -Wnull-dereference is left
+# out: at -O2 GCC 12 reports false positives on std::span element access,
+# which would break -Werror builds.
 add_library(dumpfmt_warnings INTERFACE)
 target_compile_options(dumpfmt_warnings INTERFACE
   -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual
