@@ -2,6 +2,7 @@
 // diskdump_mod.h layout, formats.md §3 and §5): headers, bitmaps and the
 // descriptor table laid out in begin(), page data appended in PFN order.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -179,7 +180,17 @@ Status KdumpWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet&
   }
   h.nr_cpus = static_cast<int32_t>(nr_cpus);
 
-  sub_.phys_base = static_cast<uint64_t>(info.phys_base.value_or(0));
+  // crash relocates x86_64 kernels with the sub-header's phys_base: when the
+  // source did not say, take the kernel's own VMCOREINFO value.
+  int64_t phys_base = info.phys_base.value_or(0);
+  if (!info.phys_base && info.vmcoreinfo) {
+    if (auto v = vmcoreinfo_value(*info.vmcoreinfo, "NUMBER(phys_base)")) {
+      char* endp = nullptr;
+      long long pb = std::strtoll(v->c_str(), &endp, 0);
+      if (endp != v->c_str() && *endp == '\0') phys_base = pb;
+    }
+  }
+  sub_.phys_base = static_cast<uint64_t>(phys_base);
   sub_.dump_level = static_cast<int32_t>(opts_.dump_level);
   if (opts_.split_range) {
     sub_.split = 1;
