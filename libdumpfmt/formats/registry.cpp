@@ -3,6 +3,7 @@
 #include <array>
 
 #include "dumpfmt/bytes.h"
+#include "dumpfmt/compressed_file.h"
 #include "dumpfmt/flattened.h"
 #include "dumpfmt/format.h"
 #include "formats/format_entries.h"
@@ -38,6 +39,10 @@ Result<std::unique_ptr<PageSource>> open_dump_files(std::vector<std::unique_ptr<
                                                     const OpenOptions& opts) {
   if (files.empty()) return make_error(Errc::invalid_argument, "no input file given");
   for (auto& f : files) {
+    // A dump compressed whole (gzip, zstd, lz4) is decompressed to a temporary file first.
+    if (detect_whole_file_compression(*f) != WholeFileCompression::none) {
+      DUMPFMT_TRY_ASSIGN(f, open_decompressed(std::move(f)));
+    }
     if (is_flattened(*f)) {
       DUMPFMT_TRY_ASSIGN(f, open_flattened(std::move(f)));
     }
