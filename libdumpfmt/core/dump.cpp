@@ -135,6 +135,18 @@ std::vector<std::byte> serialize_notes(const std::vector<Note>& notes, Endian e)
   return out;
 }
 
+std::vector<Note> notes_for_output(const DumpInfo& info) {
+  std::vector<Note> notes;
+  for (const Note& n : info.notes) {
+    if (n.name != "ERASEINFO") notes.push_back(n);
+  }
+  if (info.vmcoreinfo && !find_vmcoreinfo(notes)) {
+    const auto* p = reinterpret_cast<const std::byte*>(info.vmcoreinfo->data());
+    notes.push_back({"VMCOREINFO", 0, std::vector<std::byte>(p, p + info.vmcoreinfo->size())});
+  }
+  return notes;
+}
+
 std::optional<std::string> vmcoreinfo_value(std::string_view text, std::string_view key) {
   size_t pos = 0;
   while (pos < text.size()) {

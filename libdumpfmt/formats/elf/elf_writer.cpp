@@ -158,11 +158,7 @@ Status ElfWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& p
   }
 
   // Notes: everything the source had, eraseinfo re-created as makedumpfile does.
-  std::vector<Note> notes;
-  for (const Note& n : info.notes) {
-    if (!info.eraseinfo.empty() && n.name == "ERASEINFO") continue;
-    notes.push_back(n);
-  }
+  std::vector<Note> notes = notes_for_output(info);
   if (!info.eraseinfo.empty()) {
     const auto* p = reinterpret_cast<const std::byte*>(info.eraseinfo.data());
     notes.push_back({"ERASEINFO", 0, std::vector<std::byte>(p, p + info.eraseinfo.size())});

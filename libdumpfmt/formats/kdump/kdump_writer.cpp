@@ -140,14 +140,7 @@ Status KdumpWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet&
   const uint64_t total = pages.count();
 
   // Notes: the source's note area, plus a VMCOREINFO note if only the text is known.
-  std::vector<Note> notes = info.notes;
-  if (!find_vmcoreinfo(notes) && info.vmcoreinfo) {
-    Note n;
-    n.name = "VMCOREINFO";
-    n.desc.resize(info.vmcoreinfo->size());
-    std::memcpy(n.desc.data(), info.vmcoreinfo->data(), info.vmcoreinfo->size());
-    notes.push_back(std::move(n));
-  }
+  std::vector<Note> notes = notes_for_output(info);
   std::vector<std::byte> note_area = serialize_notes(notes, endian_);
 
   const uint64_t sub_size = sub_header_size(sub_layout_);

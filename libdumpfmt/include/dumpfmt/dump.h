@@ -76,6 +76,12 @@ struct DumpInfo {
   std::optional<std::pair<Pfn, Pfn>> split_range;
 };
 
+/// The notes a writer should store: the source's notes without any
+/// ERASEINFO note (writers that carry eraseinfo re-create it from
+/// DumpInfo::eraseinfo), plus a VMCOREINFO note when only the text is known
+/// (kdump v3 keeps VMCOREINFO outside any note).
+std::vector<Note> notes_for_output(const DumpInfo& info);
+
 /// The value of one VMCOREINFO key ("OSRELEASE", "SYMBOL(init_uts_ns)").
 std::optional<std::string> vmcoreinfo_value(std::string_view text, std::string_view key);
 /// The VMCOREINFO note's text from a note list, if present.
