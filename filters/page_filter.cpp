@@ -100,6 +100,8 @@ Result<FilterResult> filter_pages(const PageSource& src, const FilterOptions& op
   FilterResult r;
   r.kept = src.present();
   r.ram = src.ram();
+  // makedumpfile examines struct pages for levels above 1, and at any level
+  // when the kernel exports PG_hwpoison (hwpoison and offline pages go then).
   const bool need_classes = (dl & ~uint32_t{kDumpLevelZero}) != 0;
   auto km = KernelMemory::create(src);
   if (!km) {
@@ -125,6 +127,8 @@ Result<FilterResult> filter_pages(const PageSource& src, const FilterOptions& op
   }
   if (need_classes) {
     if (auto st = pc->check(dl); !st) return only_level_one(dl, st.error());
+  }
+  if (need_classes || (*km)->vmcoreinfo().number("PG_hwpoison")) {
     ClassifyOptions co;
     co.dump_level = dl;
     co.chunk_bytes = opts.chunk_bytes;
@@ -134,9 +138,14 @@ Result<FilterResult> filter_pages(const PageSource& src, const FilterOptions& op
     // The walk reads the set it is given while runs are erased from `kept`.
     const PfnSet domain = r.kept;
     PfnSet& kept = r.kept;
-    DUMPFMT_TRY_ASSIGN(r.stats, pc->classify(domain, co, [&](Pfn a, Pfn b, PageClass) {
-      kept.erase_range(a, b);
-    }));
+    auto stats = pc->classify(domain, co, [&](Pfn a, Pfn b, PageClass) { kept.erase_range(a, b); });
+    if (!stats) {
+      if (need_classes) return std::move(stats).error();
+      r.kept = domain;
+      r.notes.push_back(stats.error().message);
+      return finish_zero(src, opts, r);
+    }
+    r.stats = std::move(*stats);
     r.classified = true;
   }
   return finish_zero(src, opts, r);

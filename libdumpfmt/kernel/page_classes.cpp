@@ -498,11 +498,27 @@ Result<ClassifyStats> PageClassifier::classify(
         buf.resize((read_end - start) * sz);
         auto rs = km_->read_virt(r.vaddr + (start - r.first) * sz, buf);
         if (!rs) {
-          if (st.first_unreadable.empty()) {
-            st.first_unreadable = "struct pages of PFNs " + hex(start) + "-" + hex(c1 - 1) + ": " +
-                                  rs.error().message;
+          // Some page of the array is missing from the dump: decide what can
+          // be read, one struct page (and its successor) at a time.
+          std::byte one[2 * 4096];
+          for (Pfn pfn = start; pfn < c1;) {
+            const uint64_t va = r.vaddr + (pfn - r.first) * sz;
+            const bool two = pfn + 1 < r.end && km_->read_virt(va, std::span(one, 2 * sz));
+            if (!two && !km_->read_virt(va, std::span(one, sz))) {
+              if (st.first_unreadable.empty()) {
+                st.first_unreadable = "struct page of PFN " + hex(pfn) + ": " + rs.error().message;
+              }
+              ++st.unreadable;
+              ++pfn;
+              continue;
+            }
+            uint64_t nr = 1;
+            PageClass cls = L.decide(pfn, one, two ? one + sz : nullptr, dl, &nr);
+            ++st.examined;
+            if (cls != PageClass::kernel) report(pfn, pfn + nr, cls);
+            pfn += nr;
+            if (pfn > c1) skip_until = std::max(skip_until, pfn);
           }
-          st.unreadable += c1 - start;
           c0 = c1;
           continue;
         }
