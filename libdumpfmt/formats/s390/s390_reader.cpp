@@ -18,7 +18,7 @@ namespace {
 // Linux addresses at most 2^52 bytes of physical memory; a larger size is a
 // damaged header, and bounding it bounds every PFN computed from it.
 constexpr uint64_t kMaxMemSize = uint64_t{1} << 52;
-constexpr uint64_t kMaxEntrySize = uint64_t{64} << 20;
+constexpr uint64_t kMaxEntrySize = uint64_t{16} << 20;
 constexpr uint32_t kMaxVmcoreinfo = 1u << 16;
 
 /// Bytes of memory [start, start+len) stored in file `file`: raw at `off`, or
@@ -423,7 +423,7 @@ Result<std::unique_ptr<PageSource>> open(std::vector<std::unique_ptr<File>> file
       if (ref->zlib_entry_size == 0 || ref->zlib_entry_size > kMaxEntrySize ||
           ref->zlib_entry_size % ref->page_size) {
         return file_error(Errc::corrupt, f0, 0x62,
-                          strfmt("s390_ext zlib entry size %s is not a page multiple up to 64 "
+                          strfmt("s390_ext zlib entry size %s is not a page multiple up to 16 "
                                  "MiB",
                                  hex(ref->zlib_entry_size).c_str()));
       }
@@ -467,6 +467,16 @@ Result<std::unique_ptr<PageSource>> open(std::vector<std::unique_ptr<File>> file
   info.nr_cpus = ref->cpu_cnt;
   if (ref->tod) info.crash_time = tod_to_unix_seconds(ref->tod);
   const Pfn npages = (src->mem_size_ + ps - 1) / ps;
+  // The page sets cost 16 bytes per 32768 PFNs even when full; a memory size
+  // far beyond what the input could hold is a damaged header, not a reason
+  // to allocate (a cut-short copy of a real dump stays well inside this).
+  uint64_t input = 0;
+  for (const auto& f : src->files_) input += f->size();
+  if (npages / PfnSet::kChunkPfns > (input * 8 + (uint64_t{1} << 20)) / 16) {
+    return file_error(Errc::corrupt, *vols.front().file, 0x18,
+                      strfmt("s390 memory size %s is implausible for %s bytes of dump",
+                             hex(src->mem_size_).c_str(), hex(input).c_str()));
+  }
   info.max_pfn = npages;
   src->ram_.insert_range(0, npages);
   const Pfn readable = src->readable_end_ / ps;
