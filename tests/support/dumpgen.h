@@ -269,4 +269,49 @@ bool codec_available(Codec c);
 const char* codec_name(Codec c);
 std::optional<Codec> codec_from_name(const std::string& name);
 
+
+// ---------------------------------------------------------------------------
+// s390 and sadump files (dumpgen_s390.cpp, dumpgen_sadump.cpp), from formats.md §6 and §7.
+// Memory comes from DumpSpec (pages, segments, ram_only, max_mapnr, page_size, seed),
+// with crash_time, nr_cpus and word_bits (32: s390 arch 1 / sadump without EFER.LMA);
+// format, ELF/kdump options and vmcoreinfo are ignored (neither format has VMCOREINFO).
+// Each returns the files of the dump (one, or one per volume / disk); truncate_bytes cuts
+// every file.
+// ---------------------------------------------------------------------------
+enum class S390Layout {
+  classic,       // magic ...fd: header, memory image from address 0, DUMP_END marker
+  ext,           // magic ...fe: segment headers + raw memory of each run of described pages
+  ext_zlib,      // ext, version 2, segments stored as zlib entries (4 KiB device blocks)
+  multi_volume,  // ext segments spread over `volumes` files, mvdump signature in each header
+};
+struct S390Options {
+  S390Layout layout = S390Layout::classic;
+  int volumes = 2;                     // multi_volume
+  uint32_t zlib_entry_size = 1u << 20; // ext_zlib: memory bytes per zlib entry
+  // CPU prefixes (lc_vec). Each CPU's 64-bit lowcore save area (prefix + 0x1200..0x1400) is
+  // written into memory: gprs[i] = prstatus_reg(cpu, i), psw = {prstatus_reg(cpu, 100),
+  // prstatus_reg(cpu, 101)}, acrs[i] = u32 prstatus_reg(cpu, 200 + i), fprs[i] =
+  // prstatus_reg(cpu, 300 + i), crs[i] = prstatus_reg(cpu, 400 + i), fpc 0x1234 + cpu,
+  // prefix register = prefix, timer/clock comparator prstatus_reg(cpu, 500/501), TOD
+  // programmable register 0x5678 + cpu. Those pages count as described memory.
+  std::vector<uint32_t> cpu_prefixes;
+  bool end_marker = true;              // false: the 16 DUMP_END bytes are zeros
+};
+std::vector<std::vector<uint8_t>> generate_s390(const DumpSpec& spec, const S390Options& opt);
+// What an s390 reader must return for `pfn` (below max_mapnr): the page contents with any
+// lowcore save area written in; zeros for holes and ram_only pages (the format has no holes).
+std::vector<uint8_t> s390_page(const DumpSpec& spec, const S390Options& opt, uint64_t pfn);
+
+enum class SadumpVariant { single, disk_set, media };
+struct SadumpOptions {
+  SadumpVariant variant = SadumpVariant::single;
+  int disks = 2;             // disk_set: data blocks split evenly over the disks
+  int header_version = 1;    // 0: only the 32-bit max_mapnr is filled
+  // nr_cpus SMRAM states: general registers as prstatus_reg(cpu, pr_reg index) (segment
+  // registers as u32), cr0 0x80050033, cr3 0x100000 * (cpu + 1), cr4 0x20, IA32_EFER 0x500
+  // (LME|LMA; 0 for 32-bit specs), IDTR base 0xfffffe0000000000 + 0x1000 * cpu limit 0xfff.
+};
+// Pages: present = described pages/segments (dumpable), ram_only = RAM but not dumpable.
+std::vector<std::vector<uint8_t>> generate_sadump(const DumpSpec& spec, const SadumpOptions& opt);
+
 }  // namespace dumpgen
