@@ -57,6 +57,13 @@ Metadata:
   --crash-time T          CRASHTIME / kdump timestamp
   --eraseinfo FILE        eraseinfo text
 
+s390 / sadump (instead of --format; several files are OUT.1 .. OUT.K):
+  --s390 L                classic, ext, ext-zlib or multi-volume
+  --volumes N             multi-volume: N volumes (default 2)
+  --lowcore PREFIX        s390 CPU with its lowcore save area at PREFIX (repeatable)
+  --sadump V              single, disk-set or media
+  --disks N               disk-set: N disks (default 2)
+
 Damage:
   --truncate BYTES        cut the output file(s) to BYTES
   --incomplete-after PFN  dump cut short after PFN (incomplete flag)
@@ -131,6 +138,9 @@ int main(int argc, char** argv) {
   uint64_t zero_every = 0, random_every = 0, sparse_tib = 0, sparse_every = 32768;
   int split = 0;
   bool print_map = false;
+  std::string s390_layout, sadump_variant;  // --s390 / --sadump
+  S390Options s390;
+  SadumpOptions sadump;
   std::string out;
 
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -230,6 +240,16 @@ int main(int argc, char** argv) {
       spec.truncate_bytes = parse_num(value());
     } else if (a == "--incomplete-after") {
       spec.incomplete_after_pfn = parse_num(value());
+    } else if (a == "--s390") {
+      s390_layout = value();
+    } else if (a == "--volumes") {
+      s390.volumes = static_cast<int>(parse_num(value()));
+    } else if (a == "--lowcore") {
+      s390.cpu_prefixes.push_back(static_cast<uint32_t>(parse_num(value())));
+    } else if (a == "--sadump") {
+      sadump_variant = value();
+    } else if (a == "--disks") {
+      sadump.disks = static_cast<int>(parse_num(value()));
     } else if (a == "--print-map") {
       print_map = true;
     } else if (!a.empty() && a[0] == '-') {
@@ -263,7 +283,32 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (split > 1) {
+    if (!s390_layout.empty() || !sadump_variant.empty()) {
+      std::vector<std::vector<uint8_t>> files;
+      if (!s390_layout.empty()) {
+        const char* names[] = {"classic", "ext", "ext-zlib", "multi-volume"};
+        const S390Layout layouts[] = {S390Layout::classic, S390Layout::ext, S390Layout::ext_zlib,
+                                      S390Layout::multi_volume};
+        size_t i = 0;
+        while (i < 4 && s390_layout != names[i]) ++i;
+        if (i == 4) usage_error("unknown --s390 layout '" + s390_layout + "'");
+        s390.layout = layouts[i];
+        files = generate_s390(spec, s390);
+      } else {
+        if (sadump_variant == "single")
+          sadump.variant = SadumpVariant::single;
+        else if (sadump_variant == "disk-set")
+          sadump.variant = SadumpVariant::disk_set;
+        else if (sadump_variant == "media")
+          sadump.variant = SadumpVariant::media;
+        else
+          usage_error("unknown --sadump variant '" + sadump_variant + "'");
+        files = generate_sadump(spec, sadump);
+      }
+      for (size_t i = 0; i < files.size(); ++i) {
+        write_file(files.size() == 1 ? out : out + "." + std::to_string(i + 1), files[i]);
+      }
+    } else if (split > 1) {
       write_split_files(spec, split, out);
     } else {
       generate_to_file(spec, out);
