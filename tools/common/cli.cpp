@@ -37,6 +37,29 @@ std::string version_line(std::string_view tool) {
   return s;
 }
 
+Result<CodecId> resolve_codec(const CodecChoice& c, CodecId fallback, std::string_view tool) {
+  int letters = c.zlib + c.lzo + c.snappy + c.zstd;
+  if (letters > 1 || (letters && !c.name.empty())) {
+    return make_error(Errc::invalid_argument, "choose one codec (-c, -l, -p, -z or --codec)");
+  }
+  CodecId codec = fallback;
+  if (c.zlib) codec = CodecId::zlib;
+  if (c.lzo) codec = CodecId::lzo;
+  if (c.snappy) codec = CodecId::snappy;
+  if (c.zstd) codec = CodecId::zstd;
+  if (!c.name.empty()) {
+    auto id = codec_from_name(c.name);
+    if (!id) return make_error(Errc::invalid_argument, "unknown codec '" + c.name + "'");
+    codec = *id;
+  }
+  if (!codec_built(codec)) {
+    return make_error(Errc::not_built,
+                      strfmt("%s: not built into this %.*s", std::string(codec_name(codec)).c_str(),
+                             static_cast<int>(tool.size()), tool.data()));
+  }
+  return codec;
+}
+
 std::optional<uint64_t> parse_size(std::string_view s) {
   if (s.empty()) return std::nullopt;
   std::string str(s);

@@ -28,6 +28,16 @@ void print_warning(std::string_view tool, std::string_view message);
 /// "dumpconv 0.1.0 (libdumpfmt; codecs: zlib (libdeflate), lzo, snappy, zstd, lz4)".
 std::string version_line(std::string_view tool);
 
+/// The page-codec choice of the tools' command lines: makedumpfile's letters
+/// (-c zlib, -l lzo, -p snappy, -z zstd) or --codec NAME.
+struct CodecChoice {
+  bool zlib = false, lzo = false, snappy = false, zstd = false;
+  std::string name;  // --codec
+};
+/// The chosen codec, `fallback` when none was chosen; an error when several
+/// were, the name is unknown, or the codec is not built into this `tool`.
+Result<CodecId> resolve_codec(const CodecChoice& c, CodecId fallback, std::string_view tool);
+
 /// Parses "4096", "64K", "1.5G", "2T" (powers of 1024) into bytes.
 std::optional<uint64_t> parse_size(std::string_view s);
 

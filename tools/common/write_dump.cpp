@@ -8,8 +8,7 @@
 
 namespace dumpfmt::cli {
 
-Result<PipelineStats> write_dump(const PageSource& src, const DumpInfo& info, const PfnSet& ram,
-                                 const PfnSet& pages, const WriteJob& job) {
+Result<OpenOutput> open_output(const WriteJob& job, const SinkWrapper& wrap) {
   const Format* fmt = find_format(job.format);
   if (!fmt) return make_error(Errc::invalid_argument, "unknown output format '" + job.format + "'");
   if (!fmt->create_writer) {
@@ -24,8 +23,16 @@ Result<PipelineStats> write_dump(const PageSource& src, const DumpInfo& info, co
                           " format needs a seekable output; write to a file or use the flattened "
                           "form (-F) for a pipe");
   }
+  if (wrap) sink = wrap(std::move(sink));
   DUMPFMT_TRY_ASSIGN(auto writer, fmt->create_writer(*sink, job.write));
+  return OpenOutput{std::move(sink), std::move(writer)};
+}
 
+Result<PipelineStats> write_dump(const PageSource& src, const DumpInfo& info, const PfnSet& ram,
+                                 const PfnSet& pages, const WriteJob& job) {
+  DUMPFMT_TRY_ASSIGN(OpenOutput out, open_output(job));
+  OutputSink* sink = out.sink.get();
+  DumpWriter* writer = out.writer.get();
   auto fail = [&](Error e) -> Error {
     if (!sink->seekable() || job.output == "-") {
       e.message += " (the output written so far to " + sink->name() + " is incomplete)";

@@ -2,10 +2,13 @@
 // commit, with progress and the "incomplete output" rules.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "dumpfmt/dump.h"
 #include "dumpfmt/dump_writer.h"
+#include "dumpfmt/output.h"
 #include "dumpfmt/pipeline.h"
 
 namespace dumpfmt::cli {
@@ -19,6 +22,18 @@ struct WriteJob {
   PipelineOptions pipeline;    // progress is filled in by write_dump
   bool quiet = false;
 };
+
+/// The first half of write_dump: the output sink and the format writer on it,
+/// not yet begun. For callers that write several outputs and commit them
+/// together (dumpsplit); dropping the sink uncommitted removes the file.
+/// `wrap`, if set, interposes on the sink before the writer is created on it
+/// (size limits, accounting).
+struct OpenOutput {
+  std::unique_ptr<OutputSink> sink;
+  std::unique_ptr<DumpWriter> writer;
+};
+using SinkWrapper = std::function<std::unique_ptr<OutputSink>(std::unique_ptr<OutputSink>)>;
+Result<OpenOutput> open_output(const WriteJob& job, const SinkWrapper& wrap = {});
 
 /// Writes `pages` (⊆ src.present()) of `src` with `info` as the header data.
 /// On failure nothing is left at a file path; a pipe gets an error message
