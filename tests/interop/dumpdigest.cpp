@@ -108,11 +108,13 @@ class Sha256 {
 
 void usage() {
   std::fprintf(stderr,
-               "usage: dumpdigest [--pages LIST] [--selftest] FILE...\n"
+               "usage: dumpdigest [--pages LIST] [--elf-tail-excluded] [--selftest] FILE...\n"
                "  Reads every page libdumpfmt reports present (several FILEs = one split set)\n"
                "  and prints JSON: pages_present, present_zero_pages, excluded_in_present,\n"
                "  read_errors, digest_sha256(pfn_le64||page) as in the corpus lkdf.json.\n"
-               "  --pages LIST  also writes one line per readable page: <pfn hex> <sha256>\n");
+               "  --pages LIST  also writes one line per readable page: <pfn hex> <sha256>\n"
+               "  --elf-tail-excluded  ELF bytes past p_filesz are excluded pages, not zero\n"
+               "                (OpenOptions::elf_tail_is_zero = false; libkdumpfile's reading)\n");
 }
 
 // Known-answer check of the hash itself, so a digest mismatch is never our SHA-256.
@@ -148,10 +150,13 @@ std::string json_escape(const std::string& s) {
 int main(int argc, char** argv) {
   std::vector<std::string> paths;
   std::string pages_path;
+  bool elf_tail_is_zero = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--pages" && i + 1 < argc) {
       pages_path = argv[++i];
+    } else if (a == "--elf-tail-excluded") {
+      elf_tail_is_zero = false;
     } else if (a == "--selftest") {
       bool okay = selftest();
       std::printf("sha256 selftest: %s\n", okay ? "ok" : "FAILED");
@@ -177,6 +182,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> warnings;
   dumpfmt::OpenOptions opts;
+  opts.elf_tail_is_zero = elf_tail_is_zero;
   opts.warn = [&](const std::string& w) { warnings.push_back(w); };
   auto src = dumpfmt::open_dump(paths, opts);
   if (!src) {

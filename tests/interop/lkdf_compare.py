@@ -121,7 +121,7 @@ class LkdfView:
 class OursView:
     """A dump read with libdumpfmt: dumpdigest's summary and per-page sha256 list."""
 
-    def __init__(self, spec, dumpdigest):
+    def __init__(self, spec, dumpdigest, extra_args):
         if not dumpdigest:
             raise SystemExit("lkdf_compare: 'ours:' needs --dumpdigest BIN")
         self.paths = spec.split(",")
@@ -129,7 +129,7 @@ class OursView:
         self.notes = []
         self.errors = []
         with tempfile.NamedTemporaryFile(prefix="dumpdigest-", suffix=".pages") as tmp:
-            p = subprocess.run([dumpdigest, "--pages", tmp.name] + self.paths,
+            p = subprocess.run([dumpdigest, "--pages", tmp.name] + extra_args + self.paths,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             if p.returncode not in (0, 1) or not p.stdout.strip():
                 raise SystemExit("lkdf_compare: dumpdigest failed (%d): %s" %
@@ -157,9 +157,9 @@ class OursView:
         return self.hashes.get(pfn)
 
 
-def open_view(spec, dumpdigest):
+def open_view(spec, dumpdigest, extra_args):
     if spec.startswith("ours:"):
-        return OursView(spec[5:], dumpdigest)
+        return OursView(spec[5:], dumpdigest, extra_args)
     return LkdfView(spec)
 
 
@@ -176,16 +176,22 @@ def main():
     ap.add_argument("a")
     ap.add_argument("b")
     ap.add_argument("--dumpdigest", help="path of the dumpdigest helper (for ours: views)")
+    ap.add_argument("--ours-arg", action="append", default=[], metavar="ARG",
+                    help="extra dumpdigest argument, e.g. --ours-arg=--elf-tail-excluded")
     ap.add_argument("--expect-a", metavar="JSON", help="lkdf.json whose full pass A must equal")
     ap.add_argument("--expect-b", metavar="JSON", help="lkdf.json whose full pass B must equal")
     ap.add_argument("--no-edge-tolerance", action="store_true",
                     help="fail on segment-edge differences too")
+    ap.add_argument("--edges-from", action="append", default=[], metavar="ELF",
+                    help="also tolerate the segment-edge PFNs of this ELF (the source both "
+                         "compared files were made from)")
     ap.add_argument("--max-report", type=int, default=20)
     args = ap.parse_args()
 
     t0 = time.time()
     try:
-        views = [open_view(args.a, args.dumpdigest), open_view(args.b, args.dumpdigest)]
+        views = [open_view(args.a, args.dumpdigest, args.ours_arg),
+                 open_view(args.b, args.dumpdigest, args.ours_arg)]
     except SystemExit:
         raise
     except Exception as e:
@@ -200,11 +206,10 @@ def main():
 
     edges = {}
     if not args.no_edge_tolerance:
-        for v in views:
-            for p in v.paths:
-                if os.path.isfile(p):
-                    for pfn, why in elf_load_edges(p, ps).items():
-                        edges.setdefault(pfn, "%s: %s" % (os.path.basename(p), why))
+        for p in [p for v in views for p in v.paths] + args.edges_from:
+            if os.path.isfile(p):
+                for pfn, why in elf_load_edges(p, ps).items():
+                    edges.setdefault(pfn, "%s: %s" % (os.path.basename(p), why))
 
     n = max(v.max_pfn for v in views)
     stats = [{"pages_present": 0, "present_zero_pages": 0, "h": hashlib.sha256()} for _ in views]
