@@ -1,0 +1,46 @@
+// Where the parts of a split dump begin and end: by page count (-n, as
+// makedumpfile --split) or by stored bytes under a size limit (--max-size).
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "dumpfmt/pfn_set.h"
+#include "dumpfmt/result.h"
+
+namespace dumpfmt::split {
+
+/// Half-open PFN ranges [start, end) that tile [0, max_pfn) in order.
+using Ranges = std::vector<std::pair<Pfn, Pfn>>;
+
+/// Every part starts at a multiple of this many PFNs: crash counts a part's
+/// dumpable pages one 64-bit bitmap word at a time from its start_pfn, so
+/// an unaligned start makes it read the wrong descriptors (makedumpfile's
+/// split blocks are always aligned).
+constexpr Pfn kCutAlign = 64;
+
+/// `n` parts holding about pages.count()/n pages each. Parts that get no
+/// pages (fewer pages or 64-PFN windows than parts) are empty ranges at
+/// max_pfn, after the others, as makedumpfile places them.
+Ranges plan_by_count(const PfnSet& pages, Pfn max_pfn, unsigned n);
+
+/// What each window of PFNs costs in a part: block i starts at PFN start[i]
+/// (ascending, multiples of kCutAlign) and its pages store bytes[i] bytes.
+struct SizeProfile {
+  std::vector<Pfn> start;
+  std::vector<uint64_t> bytes;
+};
+
+struct SizePlan {
+  Ranges ranges;
+  std::vector<uint64_t> payload;  // stored page bytes in each part
+};
+
+/// The fewest parts whose payload is at most `budget` bytes each, cut only at
+/// block starts, with the largest payload as small as possible (so the parts
+/// come out about equal). Error (invalid_argument) when one block alone
+/// exceeds the budget.
+Result<SizePlan> plan_by_size(const SizeProfile& profile, Pfn max_pfn, uint64_t budget);
+
+}  // namespace dumpfmt::split
