@@ -345,6 +345,23 @@ TEST(KdumpReader, VersionsWordSizesAndByteOrders) {
   }
 }
 
+// A padded (ARM) sub-header without VMCOREINFO: only the note location tells
+// the layouts apart.
+TEST(KdumpReader, PaddedSubHeaderWithoutVmcoreinfo) {
+  for (const char* arch : {"arm", "i686"}) {
+    SCOPED_TRACE(arch);
+    DumpSpec spec = mixed_spec(arch);
+    spec.with_vmcoreinfo = false;
+    auto r = open_one(dumpgen::generate(spec));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_FALSE((*r)->info().vmcoreinfo);
+    ASSERT_EQ((*r)->info().notes.size(), 2u);
+    EXPECT_EQ((*r)->info().notes[0].name, "CORE");
+    EXPECT_EQ((*r)->info().phys_base, 0x2000000);
+    check_pages(spec, **r);
+  }
+}
+
 TEST(KdumpReader, EveryCodecAndMixedPages) {
   for (Codec c : {Codec::none, Codec::zlib, Codec::lzo, Codec::snappy, Codec::zstd}) {
     if (!dumpgen::codec_available(c)) continue;

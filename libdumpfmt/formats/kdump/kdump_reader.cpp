@@ -163,12 +163,29 @@ Result<PartHeader> parse_part(const File& f) {
     DUMPFMT_TRY_ASSIGN(auto sub, read_vector(f, bs, std::min<uint64_t>(want, fsize - bs)));
     if (p.word == Word::w32 && p.version >= 3) {
       // i386 packs the 8-byte off_t fields at 4-byte alignment, ARM and MIPS
-      // pad them to 8: accept the packed reading when its vmcoreinfo location
-      // is empty or lies between the sub-header and the bitmaps.
-      SubHeader packed = decode_sub_header(sub, SubLayout::w32_packed, p.endian, p.version);
-      uint64_t o = packed.offset_vmcoreinfo, s = packed.size_vmcoreinfo;
-      bool packed_ok = (o == 0 && s == 0) || (o > bs && o <= p.bitmap_off && s <= p.bitmap_off - o);
-      if (!packed_ok) p.sub_layout = SubLayout::w32_padded;
+      // pad them to 8. A reading is plausible when its vmcoreinfo and note
+      // locations are empty or lie between the sub-header and the bitmaps
+      // (libkdumpfile checks vmcoreinfo only; notes catch a padded file
+      // without VMCOREINFO). Packed wins ties, as there.
+      auto plausible = [&](SubLayout l) {
+        if (sub.size() < sub_header_bytes_for_version(l, p.version)) return false;
+        SubHeader h = decode_sub_header(sub, l, p.endian, p.version);
+        auto inside = [&](uint64_t o, uint64_t n) {
+          return (o == 0 && n == 0) || (o > bs && o <= p.bitmap_off && n <= p.bitmap_off - o);
+        };
+        return inside(h.offset_vmcoreinfo, h.size_vmcoreinfo) && inside(h.offset_note, h.size_note);
+      };
+      if (!plausible(SubLayout::w32_packed)) {
+        if (plausible(SubLayout::w32_padded)) {
+          p.sub_layout = SubLayout::w32_padded;
+        } else {
+          Arch a = arch_from_uts_machine(p.hdr.uts.machine);
+          if (a == Arch::arm || a == Arch::mips) p.sub_layout = SubLayout::w32_padded;
+          p.warnings.push_back(strfmt("%s: 32-bit sub-header fits neither layout; read as %s",
+                                      f.name().c_str(),
+                                      p.sub_layout == SubLayout::w32_padded ? "padded" : "packed"));
+        }
+      }
     }
     if (sub.size() < sub_header_bytes_for_version(p.sub_layout, p.version)) {
       return file_error(Errc::truncated, f, bs, "file ends inside the kdump sub-header");
@@ -864,6 +881,59 @@ Result<PageState> KdumpSource::read_page(Pfn pfn, std::span<std::byte> out) cons
   return PageState::present;
 }
 
+// Whether [off, off+n) holds the same bytes in both files.
+Result<bool> same_bytes(const File& a, const File& b, uint64_t off, uint64_t n) {
+  constexpr uint64_t kChunk = uint64_t{1} << 20;
+  std::vector<std::byte> x(static_cast<size_t>(std::min(n, kChunk))), y(x.size());
+  for (uint64_t done = 0; done < n;) {
+    size_t len = static_cast<size_t>(std::min<uint64_t>(x.size(), n - done));
+    DUMPFMT_TRY(a.read_at(off + done, std::span(x.data(), len)));
+    DUMPFMT_TRY(b.read_at(off + done, std::span(y.data(), len)));
+    if (std::memcmp(x.data(), y.data(), len) != 0) return false;
+    done += len;
+  }
+  return true;
+}
+
+// Parts of one dump share more than the main header (makedumpfile writes the
+// same sub-header apart from the split and eraseinfo fields, the same notes
+// and both full bitmaps into every part). A part from another dump with an
+// equal main header (QEMU writes no timestamp) shows up here; its bitmap over
+// its own range must match, as the descriptors it holds are counted by it.
+Status check_same_dump(const File& f, const PartHeader& h, const File& f0, const PartHeader& h0) {
+  auto differs = [&](const std::string& what) {
+    return make_error(Errc::invalid_argument,
+                      strfmt("%s: %s differs from %s's: the files are not parts of the same dump",
+                             f.name().c_str(), what.c_str(), f0.name().c_str()));
+  };
+  const SubHeader &a = h.sub, &b = h0.sub;
+  if (h.sub_layout != h0.sub_layout || a.phys_base != b.phys_base || a.dump_level != b.dump_level ||
+      a.offset_vmcoreinfo != b.offset_vmcoreinfo || a.size_vmcoreinfo != b.size_vmcoreinfo ||
+      a.offset_note != b.offset_note || a.size_note != b.size_note ||
+      a.max_mapnr_64 != b.max_mapnr_64) {
+    return differs("sub-header (phys_base, dump level, note location or max_mapnr)");
+  }
+  // Main headers are equal, so both files have the same layout up to the
+  // descriptors, and parse_part checked it lies inside each file.
+  const uint64_t bs = h.block_size;
+  const uint64_t notes_off = bs + sub_header_size(h.sub_layout);
+  if (h.version >= 1 && notes_off < h.bitmap_off) {
+    DUMPFMT_TRY_ASSIGN(bool same, same_bytes(f, f0, notes_off, h.bitmap_off - notes_off));
+    if (!same) return differs("ELF note area");
+  }
+  const uint64_t first = h.start / 8, last = std::min((h.end + 7) / 8, h.bitmap_half);
+  for (int i = 0; i < (h.two_bitmaps ? 2 : 1) && first < last; ++i) {
+    uint64_t off = h.bitmap_off + static_cast<uint64_t>(i) * h.bitmap_half + first;
+    DUMPFMT_TRY_ASSIGN(bool same, same_bytes(f, f0, off, last - first));
+    if (!same) {
+      return differs(strfmt("%s bitmap over its PFNs %s-%s",
+                            h.two_bitmaps ? (i == 0 ? "1st (RAM)" : "2nd (dumpable)") : "page",
+                            hex(h.start).c_str(), hex(h.end).c_str()));
+    }
+  }
+  return ok();
+}
+
 // Split sets (formats.md §5): identical main headers, split = 1, and ranges
 // that tile [0, max_mapnr) without overlap.
 Status check_split_set(const std::vector<std::unique_ptr<File>>& files,
@@ -892,6 +962,7 @@ Status check_split_set(const std::vector<std::unique_ptr<File>>& files,
                                "dump",
                                files[i]->name().c_str(), files[0]->name().c_str()));
     }
+    if (i > 0) DUMPFMT_TRY(check_same_dump(*files[i], h, *files[0], h0));
   }
   std::vector<size_t> order(hdrs.size());
   std::iota(order.begin(), order.end(), size_t{0});
