@@ -43,3 +43,34 @@ set(DUMPFMT_HAVE_ZSTD ${DUMPFMT_WITH_ZSTD})
 set(DUMPFMT_HAVE_LZ4 ${DUMPFMT_WITH_LZ4})
 set(DUMPFMT_HAVE_LIBDEFLATE ${DUMPFMT_WITH_LIBDEFLATE})
 set(DUMPFMT_HAVE_OPENMP ${DUMPFMT_WITH_OPENMP})
+
+# --- libbpf: kernel BTF for dumpscrub's erase rules (libdumpfmt/kernel/btf.cpp) ---
+# Optional: without it Btf::built() is false and BTF-based rules report "not built".
+# libbpf parses the BTF; libelf reads a vmlinux's .BTF section. Not used in fully
+# static tool builds (libbpf.a and libelf.a drag in more archives than we track).
+option(DUMPFMT_WITH_LIBBPF "Parse kernel BTF with libbpf (dumpscrub rules; Debian libbpf-dev)" ON)
+set(DUMPFMT_HAVE_LIBBPF OFF)
+if(DUMPFMT_WITH_LIBBPF AND NOT DUMPFMT_STATIC_TOOLS)
+  find_path(libbpf_INCLUDE_DIR bpf/btf.h)
+  find_library(libbpf_LIBRARY NAMES bpf)
+  find_path(libelf_INCLUDE_DIR libelf.h)
+  find_library(libelf_LIBRARY NAMES elf)
+  if(libbpf_INCLUDE_DIR AND libbpf_LIBRARY AND libelf_INCLUDE_DIR AND libelf_LIBRARY)
+    add_library(dumpfmt::libbpf UNKNOWN IMPORTED GLOBAL)
+    set_target_properties(dumpfmt::libbpf PROPERTIES
+      IMPORTED_LOCATION "${libbpf_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${libbpf_INCLUDE_DIR};${libelf_INCLUDE_DIR}"
+      INTERFACE_LINK_LIBRARIES "${libelf_LIBRARY}")
+    set(DUMPFMT_HAVE_LIBBPF ON)
+    # libdumpfmt's target exists only after add_subdirectory(libdumpfmt): link it at the
+    # end of the top directory.
+    function(_dumpfmt_link_libbpf)
+      target_link_libraries(dumpfmt PRIVATE $<BUILD_INTERFACE:dumpfmt::libbpf>)
+      target_link_libraries(dumpfmt INTERFACE $<BUILD_INTERFACE:dumpfmt::libbpf>)
+      target_compile_definitions(dumpfmt PRIVATE DUMPFMT_HAVE_LIBBPF=1)
+    endfunction()
+    cmake_language(DEFER CALL _dumpfmt_link_libbpf)
+  else()
+    message(STATUS "libbpf-dev/libelf-dev not found: dumpscrub's BTF-based rules not built")
+  endif()
+endif()
