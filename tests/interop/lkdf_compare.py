@@ -19,6 +19,9 @@ makedumpfile) report nothing. It is accepted only at exactly those PFNs, compute
 PT_LOAD headers of the ELF files involved, only as "zero page in one view, absent in the other",
 and every such PFN is printed. Any other difference fails.
 
+When both views are libkdumpfile's, what it derives about the system (arch, utsname, OSRELEASE)
+from B must equal what it derives from A wherever A has a value.
+
 Exit status: 0 equal (modulo the listed edge PFNs), 1 mismatch or expectation failed,
 2 usage/open error.
 """
@@ -41,6 +44,10 @@ except ImportError:  # pragma: no cover - environment problem, reported clearly
 
 PHYS = kdumpfile.KDUMP_KPHYSADDR
 DIGEST_KEY = "digest_sha256(pfn_le64||page)"
+# What libkdumpfile derives about the system (from a kdump header's utsname, or from memory via
+# VMCOREINFO for ELF). A converted dump must let it derive the same: drgn and crash rely on it.
+META_KEYS = ["arch.name", "linux.uts.sysname", "linux.uts.nodename", "linux.uts.release",
+             "linux.uts.version", "linux.uts.machine", "linux.vmcoreinfo.lines.OSRELEASE"]
 
 
 def elf_load_edges(path, page_size):
@@ -93,6 +100,12 @@ class LkdfView:
         self.notes = []
         self.k = kdumpfile.kdumpfile(path)
         self.k.attr["addrxlat.ostype"] = "linux"
+        self.meta = {}
+        for key in META_KEYS:
+            try:
+                self.meta[key] = str(self.k.attr[key])
+            except Exception:
+                pass
         try:
             self.k.attr["arch.name"]
         except Exception:
@@ -124,6 +137,7 @@ class OursView:
     def __init__(self, spec, dumpdigest, extra_args):
         if not dumpdigest:
             raise SystemExit("lkdf_compare: 'ours:' needs --dumpdigest BIN")
+        self.meta = {}
         self.paths = spec.split(",")
         self.label = "ours:" + spec
         self.notes = []
@@ -275,6 +289,14 @@ def main():
                 failed = True
             else:
                 print("expected %s %s matches %s" % (name, key, path))
+
+    if isinstance(views[0], LkdfView) and isinstance(views[1], LkdfView):
+        for key, want in views[0].meta.items():
+            got = views[1].meta.get(key)
+            if got != want:
+                print("MISMATCH (metadata libkdumpfile derives): %s: A=%r B=%s" %
+                      (key, want, "<no value>" if got is None else repr(got)))
+                failed = True
 
     for line in tolerated:
         print("tolerated segment-edge difference: " + line)
