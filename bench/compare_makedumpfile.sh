@@ -75,9 +75,9 @@ for j in "${jobs[@]}"; do
   ref=mdf-${name#dumpconv-}
   ref=${ref%-t[0-9]*}
   mn=$(echo "${walls[$name]}" | minimum)
-  mbs=$(awk -v b="$in_bytes" -v t="${med[$name]}" 'BEGIN {printf "%.0f", t > 0 ? b / t / 1e6 : 0}')
+  mbs=$(awk -v b="$in_bytes" -v t="${med[$name]}" 'BEGIN {printf "%.0f", (t > 0) ? b / t / 1e6 : 0}')
   if [[ $name == dumpconv-* ]]; then
-    tr=$(awk -v a="${med[$name]}" -v b="${med[$ref]}" 'BEGIN {printf "%.2fx", b > 0 ? a / b : 0}')
+    tr=$(awk -v a="${med[$name]}" -v b="${med[$ref]}" 'BEGIN {printf "%.2fx", (b > 0) ? a / b : 0}')
     sr=$(awk -v a="${size[$name]}" -v b="${size[$ref]}" 'BEGIN {printf "%.3fx", a / b}')
   else
     tr=- sr=-
@@ -87,4 +87,4 @@ for j in "${jobs[@]}"; do
 done
 echo
 awk -v a="${med[dumpconv-l-t1]}" -v b="${med[dumpconv-l-t2]}" 'BEGIN {
-  printf "dumpconv -l --num-threads 1 vs 2: %.2f s vs %.2f s, speed-up %.2fx\n", a, b, b > 0 ? a / b : 0 }'
+  printf "dumpconv -l --num-threads 1 vs 2: %.2f s vs %.2f s, speed-up %.2fx\n", a, b, (b > 0) ? a / b : 0 }'
