@@ -20,6 +20,7 @@ d=$CORPUS/derived
 qflat_r=$d/qemu-kdump-zlib.R.kdump
 ref_elf=$REF/proc-vmcore.elf/lkdf.json
 ref_qelf=$REF/qemu-elf.vmcore/lkdf.json
+ref_qflat=$HERE/expect/qemu-kdump-zlib.R.json
 dmesg_ref=$REF/proc-vmcore.elf/makedumpfile-dump-dmesg.txt
 split=("$d/mdf-split-c-d31.1" "$d/mdf-split-c-d31.2" "$d/mdf-split-c-d31.3")
 
@@ -77,8 +78,9 @@ case $case_name in
   # --- our reader, page for page, against libkdumpfile on real dumps -----------------------
   reader-proc-vmcore-elf) compare --expect-a "$ref_elf" "$elf" "ours:$elf" ;;
   reader-qemu-elf) compare --expect-a "$ref_qelf" "$qelf" "ours:$qelf" ;;
-  reader-qemu-flat) compare "$qflat_r" "ours:$qflat" ;;  # libkdumpfile can't open flattened
-  reader-qemu-flat-R) compare "$qflat_r" "ours:$qflat_r" ;;
+  reader-qemu-flat)  # libkdumpfile can't open flattened
+    compare --expect-a "$ref_qflat" "$qflat_r" "ours:$qflat" ;;
+  reader-qemu-flat-R) compare --expect-a "$ref_qflat" "$qflat_r" "ours:$qflat_r" ;;
   reader-mdf-c-d0) compare "$d/mdf-c-d0.kdump" "ours:$d/mdf-c-d0.kdump" ;;
   reader-mdf-l-d0) compare "$d/mdf-l-d0.kdump" "ours:$d/mdf-l-d0.kdump" ;;
   reader-mdf-c-d31) compare "$d/mdf-c-d31.kdump" "ours:$d/mdf-c-d31.kdump" ;;
@@ -100,8 +102,8 @@ case $case_name in
   conv-elf-elf) conv -E "$elf" out.elf; compare --expect-a "$ref_elf" "$elf" out.elf ;;
   conv-qemu-elf-kdump) conv -l "$qelf" out.kdump; compare --expect-a "$ref_qelf" "$qelf" out.kdump ;;
   conv-qemu-elf-elf) conv -E "$qelf" out.elf; compare --expect-a "$ref_qelf" "$qelf" out.elf ;;
-  conv-qemu-flat-kdump) conv -c "$qflat" out.kdump; compare "$qflat_r" out.kdump ;;
-  conv-qemu-flat-elf) conv -E "$qflat" out.elf; compare "$qflat_r" out.elf ;;
+  conv-qemu-flat-kdump) conv -c "$qflat" out.kdump; compare --expect-a "$ref_qflat" "$qflat_r" out.kdump ;;
+  conv-qemu-flat-elf) conv -E "$qflat" out.elf; compare --expect-a "$ref_qflat" "$qflat_r" out.elf ;;
   conv-mdf-d31-elf) conv -E "$d/mdf-l-d31.kdump" out.elf; compare "$d/mdf-l-d31.kdump" out.elf ;;
   conv-mdf-split-kdump) conv -z "${split[@]}" out.kdump; compare "$d/mdf-c-d31.kdump" out.kdump ;;
   conv-pipe)  # stdin a pipe (spooled), stdout a file; a pipe out needs -F (mdf-R-of-our-flat)
