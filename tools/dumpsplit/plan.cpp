@@ -15,23 +15,32 @@ Ranges plan_by_count(const PfnSet& pages, Pfn max_pfn, unsigned n) {
   auto target = [&](uint64_t k) {
     return static_cast<uint64_t>((static_cast<unsigned __int128>(k) * total) / filled);
   };
-  // Part k (k >= 1) starts at the member with index target(k), rounded down
-  // to the alignment; a cut that rounds onto the previous one is dropped
-  // and its part becomes an empty one at the end.
+  // Part k (k >= 1) starts at the member with index target(k), rounded to
+  // the alignment (down, or up when down would leave the part before it
+  // without pages). A cut that leaves a side without pages is dropped and
+  // its part becomes an empty one at the end.
   Ranges r;
   Pfn start = 0;
   uint64_t k = 1, seen = 0;
-  pages.for_each_run([&](Pfn a, Pfn b) {
-    while (k < filled && target(k) < seen + (b - a)) {
-      Pfn cut = (a + (target(k) - seen)) / kCutAlign * kCutAlign;
-      if (cut > start) {
+  auto try_cut = [&](Pfn at) {
+    for (Pfn cut : {at / kCutAlign * kCutAlign, (at / kCutAlign + 1) * kCutAlign}) {
+      if (cut > start && cut < max_pfn && pages.count_range(start, cut) > 0 &&
+          pages.count_range(cut, max_pfn) > 0) {
         r.emplace_back(start, cut);
         start = cut;
+        return;
       }
+    }
+  };
+  std::vector<Pfn> at;
+  pages.for_each_run([&](Pfn a, Pfn b) {
+    while (k < filled && target(k) < seen + (b - a)) {
+      at.push_back(a + (target(k) - seen));
       ++k;
     }
     seen += b - a;
   });
+  for (Pfn p : at) try_cut(p);
   r.emplace_back(start, max_pfn);
   while (r.size() < n) r.emplace_back(max_pfn, max_pfn);
   return r;
@@ -105,19 +114,45 @@ Result<SizePlan> plan_by_size(const SizeProfile& profile, Pfn max_pfn, uint64_t 
     }
   }
   const uint64_t cap = lo;
-  uint64_t cur = 0;
-  Pfn start = 0;
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    if (cur + bytes[i] > cap) {
-      plan.ranges.emplace_back(start, profile.start[i]);
-      plan.payload.push_back(cur);
-      start = profile.start[i];
-      cur = 0;
-    }
-    cur += bytes[i];
+
+  // Cuts at the block boundaries nearest to equal shares of the total keep
+  // every part within about a block of the average; they are used when no
+  // part then exceeds the budget (the usual case).
+  std::vector<uint64_t> prefix(bytes.size() + 1, 0);
+  for (size_t i = 0; i < bytes.size(); ++i) prefix[i + 1] = prefix[i] + bytes[i];
+  std::vector<size_t> cuts;  // block index where each part after the first starts
+  bool fits = true;
+  for (uint64_t part = 1; part < k && fits; ++part) {
+    const uint64_t target = static_cast<uint64_t>(static_cast<unsigned __int128>(total) * part / k);
+    size_t j = static_cast<size_t>(std::lower_bound(prefix.begin(), prefix.end(), target) -
+                                   prefix.begin());
+    if (j > 0 && (j == prefix.size() || target - prefix[j - 1] <= prefix[j] - target)) --j;
+    const size_t prev = cuts.empty() ? 0 : cuts.back();
+    j = std::clamp(j, prev + 1, bytes.size() - (k - part));
+    fits = prefix[j] - prefix[prev] <= budget;
+    cuts.push_back(j);
   }
-  plan.ranges.emplace_back(start, max_pfn);
-  plan.payload.push_back(cur);
+  if (fits && prefix.back() - prefix[cuts.empty() ? 0 : cuts.back()] > budget) fits = false;
+  if (!fits) {
+    // Fall back to the smallest cap: greedy parts of at most `cap`.
+    cuts.clear();
+    uint64_t cur = 0;
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      if (cur + bytes[i] > cap) {
+        cuts.push_back(i);
+        cur = 0;
+      }
+      cur += bytes[i];
+    }
+  }
+  size_t prev = 0;
+  for (size_t i = 0; i <= cuts.size(); ++i) {
+    const size_t end = i < cuts.size() ? cuts[i] : bytes.size();
+    plan.ranges.emplace_back(i == 0 ? 0 : profile.start[prev],
+                             i < cuts.size() ? profile.start[end] : max_pfn);
+    plan.payload.push_back(prefix[end] - prefix[prev]);
+    prev = end;
+  }
   return plan;
 }
 

@@ -38,9 +38,10 @@ struct SizePlan {
 };
 
 /// The fewest parts whose payload is at most `budget` bytes each, cut only at
-/// block starts, with the largest payload as small as possible (so the parts
-/// come out about equal). Error (invalid_argument) when one block alone
-/// exceeds the budget.
+/// block starts. The cuts go where each part gets about total/parts bytes
+/// (within about a block); when that would push a part over the budget, they
+/// fall back to the partition with the smallest largest part. Error
+/// (invalid_argument) when one block alone exceeds the budget.
 Result<SizePlan> plan_by_size(const SizeProfile& profile, Pfn max_pfn, uint64_t budget);
 
 }  // namespace dumpfmt::split
