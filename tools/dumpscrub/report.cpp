@@ -1,0 +1,93 @@
+// dumpscrub's summary: pages dropped by class, objects erased by class and
+// by rule, as text for stderr and as JSON.
+#include "report.h"
+
+#include "dumpfmt/bytes.h"
+
+namespace dumpscrub {
+
+using dumpfmt::PageClass;
+using dumpfmt::strfmt;
+
+namespace {
+
+constexpr PageClass kDropClasses[] = {PageClass::cache,    PageClass::cache_private,
+                                      PageClass::user,     PageClass::free,
+                                      PageClass::hwpoison, PageClass::offline};
+
+unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
+
+}  // namespace
+
+std::string summary_text(const Report& r) {
+  std::string s;
+  auto line = [&](const std::string& l) { s += "dumpscrub: " + l + "\n"; };
+  if (!r.profile.empty()) {
+    std::string d;
+    for (PageClass c : kDropClasses) {
+      if (r.dropped[c] == 0 && (c == PageClass::hwpoison || c == PageClass::offline)) continue;
+      d += strfmt("%s %llu, ", std::string(dumpfmt::page_class_name(c)).c_str(), ull(r.dropped[c]));
+    }
+    d += strfmt("per-CPU free %llu", ull(r.pcp_free));
+    line(strfmt("profile %s: pages %s: %s", r.profile.c_str(),
+                r.keep_layout ? strfmt("overwritten with 0x%02x", r.fill).c_str() : "dropped",
+                d.c_str()));
+  }
+  for (const auto& c : r.classes) {
+    line(strfmt("erased %-9s %llu objects, %llu bytes", c.cls.c_str(), ull(c.objects),
+                ull(c.bytes)));
+  }
+  for (const auto& rr : r.rules) {
+    if (!rr.skipped.empty()) {
+      line(strfmt("rule %s (%s): skipped: %s", rr.rule.c_str(), rr.source.c_str(),
+                  rr.skipped.c_str()));
+    } else {
+      line(strfmt("rule %s (%s): %llu erasures, %llu bytes", rr.rule.c_str(), rr.source.c_str(),
+                  ull(rr.objects), ull(rr.bytes)));
+    }
+  }
+  return s;
+}
+
+nlohmann::ordered_json summary_json(const Report& r) {
+  using Json = nlohmann::ordered_json;
+  Json j;
+  j["input"] = r.input;
+  j["output"] = r.output;
+  j["format"] = r.format;
+  j["profile"] = r.profile.empty() ? Json(nullptr) : Json(r.profile);
+  j["keep_layout"] = r.keep_layout;
+  j["fill"] = r.fill;
+  j["btf"] = r.btf_source.empty() ? Json(nullptr) : Json(r.btf_source);
+  Json d = Json::object();
+  for (PageClass c : kDropClasses) d[std::string(dumpfmt::page_class_name(c))] = r.dropped[c];
+  d["percpu_free"] = r.pcp_free;
+  j["dropped_pages"] = d;
+  Json cls = Json::array();
+  for (const auto& c : r.classes) {
+    cls.push_back(
+        {{"class", c.cls}, {"objects", c.objects}, {"bytes", c.bytes}, {"notes", c.notes}});
+  }
+  j["erased_classes"] = cls;
+  Json rules = Json::array();
+  for (const auto& rr : r.rules) {
+    Json o = {
+        {"rule", rr.rule}, {"source", rr.source}, {"objects", rr.objects}, {"bytes", rr.bytes}};
+    if (!rr.skipped.empty()) o["skipped"] = rr.skipped;
+    rules.push_back(o);
+  }
+  j["rules"] = rules;
+  Json items = Json::array();
+  for (const auto& it : r.items) {
+    items.push_back(
+        {{"class", it.cls}, {"what", it.what}, {"bytes", it.bytes}, {"ranges", it.count}});
+  }
+  j["erased"] = items;
+  j["pages_in"] = r.pages_in;
+  j["pages_out"] = r.pages_out;
+  j["page_bytes_out"] = r.bytes_out;
+  j["warnings"] = r.warnings;
+  return j;
+}
+
+}  // namespace dumpscrub
