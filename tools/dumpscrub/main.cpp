@@ -14,6 +14,7 @@
 #include "dumpfmt/format.h"
 #include "dumpfmt/kernel/btf.h"
 #include "dumpfmt/kernel/kallsyms.h"
+#include "dumpfmt/kernel/release_scan.h"
 #include "dumpfmt_filters/page_filter.h"
 #include "dumpfmt_filters/scrub.h"
 #include "dumpfmt_filters/scrub_rules.h"
@@ -100,9 +101,12 @@ int main(int argc, char** argv) {
                  "fill byte for erased data: a number or one character "
                  "(default 0x58 'X', as makedumpfile)");
   app.add_option("--rules", o.rule_files, "erase rules file (makedumpfile.conf syntax; repeatable)")
-      ->type_name("FILE");
-  app.add_option("--erase", o.erase, "one erase rule, e.g. 'init_task.comm' (repeatable)")
-      ->type_name("RULE");
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+  app.add_option("--erase", o.erase, "one erase rule, e.g. '(struct task_struct)init_task.comm' "
+                                  "(repeatable)")
+      ->type_name("RULE")
+      ->allow_extra_args(false);
   app.add_option("--vmlinux", o.vmlinux,
                  "read types from this vmlinux's .BTF section instead "
                  "of the dump's memory")
@@ -205,7 +209,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> inputs(o.paths.begin(), o.paths.end() - (o.dry_run ? 0 : 1));
   OpenOptions oo;
   oo.io = o.io == "mmap" ? IoMode::mmap : o.io == "pread" ? IoMode::pread : IoMode::automatic;
-  oo.warn = [&](const std::string& m) { cli::print_warning(kTool, m); };
+  oo.warn = [&](const std::string& m) {
+    if (!o.quiet) cli::print_warning(kTool, m);
+  };
   auto src = open_dump(inputs, oo);
   if (!src) return fail(src.error());
   const PageSource& s = **src;
@@ -357,6 +363,22 @@ int main(int argc, char** argv) {
 
   // eraseinfo: what the source had, then ours.
   DumpInfo info = s.info();
+  // Sources without a utsname (/proc/vmcore's ELF) would leave the kdump
+  // header's mostly empty, and libkdumpfile then does not recognise Linux
+  // (no sysname) nor the architecture: fill it from init_uts_ns, as
+  // makedumpfile does.
+  if (info.uts.sysname.empty() || info.uts.machine.empty()) {
+    if (auto u = read_kernel_utsname(**km)) {
+      for (auto [dst, src_field] :
+           {std::pair{&info.uts.sysname, &u->sysname}, {&info.uts.nodename, &u->nodename},
+            {&info.uts.release, &u->release}, {&info.uts.version, &u->version},
+            {&info.uts.machine, &u->machine}, {&info.uts.domainname, &u->domainname}}) {
+        if (dst->empty()) *dst = *src_field;
+      }
+    } else {
+      warn("no utsname for the output header: " + u.error().message);
+    }
+  }
   std::string eraseinfo = info.eraseinfo;
   if (!eraseinfo.empty() && eraseinfo.back() != '\n') eraseinfo += '\n';
   eraseinfo += erase.eraseinfo();
