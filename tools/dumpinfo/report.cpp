@@ -344,8 +344,29 @@ Json verify_open_failure_json(const Error& e) {
   return j;
 }
 
-Json error_json(const Error& e) {
-  return {{"code", std::string(errc_name(e.code))}, {"message", e.message}};
+// Stable identifiers for the JSON (errc_name() is for humans).
+const char* errc_id(Errc c) {
+  switch (c) {
+    case Errc::io:
+      return "io";
+    case Errc::truncated:
+      return "truncated";
+    case Errc::corrupt:
+      return "corrupt";
+    case Errc::unknown_format:
+      return "unknown_format";
+    case Errc::unsupported:
+      return "unsupported";
+    case Errc::not_built:
+      return "not_built";
+    case Errc::invalid_argument:
+      return "invalid_argument";
+    case Errc::no_data:
+      return "no_data";
+  }
+  return "io";
 }
+
+Json error_json(const Error& e) { return {{"code", errc_id(e.code)}, {"message", e.message}}; }
 
 }  // namespace dumpfmt::dumpinfo
