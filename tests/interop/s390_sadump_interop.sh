@@ -36,6 +36,27 @@ need_vmlinux() {
 # physical address of an x86_64 dump without VMCOREINFO ("Cannot determine 5-level paging"), and
 # refuses addrxlat.ostype=linux on an s390x dump without it. The lkf-* cases cover libkdumpfile.
 
+# crash_like_source DUMP: crash's sys block for DUMP must say what it says about the source
+# dump (reference/crash.txt), and bt must show the panic path.
+crash_like_source() {
+  printf 'sys\nbt\nquit\n' | timeout 600 crash -s "$VMLINUX" "$1" >crash.out 2>&1 || {
+    cat crash.out
+    exit 1
+  }
+  cat crash.out
+  local key want got
+  for key in CPUS DATE RELEASE VERSION MACHINE MEMORY PANIC; do
+    want=$(grep -m1 "^ *$key:" "$REF/proc-vmcore.elf/crash.txt")
+    got=$(grep -m1 "^ *$key:" crash.out || true)
+    if [[ "$want" != "$got" ]]; then
+      echo "MISMATCH: reference '$want', ours '$got'"
+      exit 1
+    fi
+  done
+  grep -q "sysrq_handle_crash" crash.out || { echo "MISMATCH: bt lacks sysrq_handle_crash"; exit 1; }
+  echo "crash reads $1 like the source dump"
+}
+
 case $case_name in
   lkf-s390) conv -f s390 "$elf" out.s390; lkf_check "$elf" out.s390 ;;
   lkf-sadump) conv -f sadump "$elf" out.sadump; lkf_check "$elf" out.sadump ;;
@@ -61,22 +82,14 @@ case $case_name in
   crash-sadump)
     need_vmlinux
     conv -f sadump "$elf" out.sadump
-    printf 'sys\nbt\nquit\n' | timeout 600 crash -s "$VMLINUX" out.sadump >crash.out 2>&1 || {
-      cat crash.out
-      exit 1
-    }
-    cat crash.out
-    # The sys block must say what crash says about the source dump (reference/crash.txt).
-    for key in CPUS DATE RELEASE VERSION MACHINE MEMORY PANIC; do
-      want=$(grep -m1 "^ *$key:" "$REF/proc-vmcore.elf/crash.txt")
-      got=$(grep -m1 "^ *$key:" crash.out || true)
-      if [[ "$want" != "$got" ]]; then
-        echo "MISMATCH: reference '$want', ours '$got'"
-        exit 1
-      fi
-    done
-    grep -q "sysrq_handle_crash" crash.out || { echo "MISMATCH: bt lacks sysrq_handle_crash"; exit 1; }
-    echo "crash reads our sadump like the source dump" ;;
+    crash_like_source out.sadump ;;
+  # sadump -> kdump: no VMCOREINFO anywhere, but the QEMU CPU notes our sadump reader makes
+  # from SMRAM carry CR3/IDTR, from which crash finds the KASLR offset.
+  crash-sadump-kdump)
+    need_vmlinux
+    conv -f sadump "$elf" out.sadump
+    conv -c out.sadump out.kdump
+    crash_like_source out.kdump ;;
 
   mdf-x-sadump)
     need_vmlinux
