@@ -307,6 +307,21 @@ check "libkdumpfile: dumpfilter -d 31 outputs hold makedumpfile -d 31's pages, b
   --marker "user=$("$WORK/initramfs/bin/e2etool" marker user)" \
   --marker "cache=$("$WORK/initramfs/bin/e2etool" marker cache)" --max-marker-pages cache=32 \
   "${dumps[@]}"
+# crash, when the kernel's debug package is installed (linux-image-$KVER-dbg, ~280 MB: not a
+# default dependency): the panic and the panicking task's stack, from our output
+VMLINUX=/usr/lib/debug/boot/vmlinux-$KVER
+if command -v crash > /dev/null && [[ -f $VMLINUX ]]; then
+  printf 'sys\nbt\nquit\n' > "$OUT/crash.cmd"
+  timeout 300 crash -s "$VMLINUX" "$A" -i "$OUT/crash.cmd" > "$OUT/crash.txt" 2>&1 || true
+  crash_ok() {
+    grep -q 'PANIC: "Kernel panic - not syncing: sysrq triggered crash"' "$1" &&
+      grep -q sysrq_handle_crash "$1"
+  }
+  check "crash on $(basename "$A"): PANIC \"sysrq triggered crash\", stack through sysrq_handle_crash" \
+    crash_ok "$OUT/crash.txt"
+else
+  echo "  skip: crash (needs crash and $VMLINUX from $KPKG-dbg)"
+fi
 # the user-marker check means something only if the planted pages were there to exclude
 user_excl=$(grep -o 'user [0-9]*' "$OUT/dumpfilter-disk.log" | head -1 | cut -d' ' -f2)
 check "dumpfilter excluded at least the ${E2E_ANON_MB:-48} MiB of planted user pages (${user_excl:-?} pages)" \
