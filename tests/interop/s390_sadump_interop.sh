@@ -61,6 +61,30 @@ case $case_name in
   lkf-s390) conv -f s390 "$elf" out.s390; lkf_check "$elf" out.s390 ;;
   lkf-sadump) conv -f sadump "$elf" out.sadump; lkf_check "$elf" out.sadump ;;
 
+  # dumpgen's s390/sadump files (independent of libdumpfmt) and our writers' output of dumpgen's
+  # kdump files, read by libkdumpfile against the kdump source: x86_64, i686, s390x, s390.
+  lkf-dumpgen)
+    gen=${DUMPGEN:-$(dirname "$DUMPCONV")/../tests/support/dumpgen}
+    [[ -x $gen ]] || { echo "no dumpgen CLI at $gen"; exit 1; }
+    mem=(--range 0:40 --range 100:30 --range 515:3 --zero-every 7 --random-every 5 --cpus 2)
+    for arch in x86_64 i686; do
+      "$gen" "${mem[@]}" --arch $arch --ram-only 60:4 --format kdump src-$arch.kdump
+      for v in single media; do
+        "$gen" "${mem[@]}" --arch $arch --ram-only 60:4 --sadump $v gen-$arch-$v.sadump
+        lkf_check src-$arch.kdump gen-$arch-$v.sadump
+      done
+      conv -f sadump src-$arch.kdump ours-$arch.sadump
+      lkf_check src-$arch.kdump ours-$arch.sadump
+    done
+    for arch in s390x s390; do
+      "$gen" "${mem[@]}" --arch $arch --format kdump src-$arch.kdump
+      "$gen" "${mem[@]}" --arch $arch --s390 classic gen-$arch.s390
+      lkf_check src-$arch.kdump gen-$arch.s390
+      conv -f s390 src-$arch.kdump ours-$arch.s390
+      lkf_check src-$arch.kdump ours-$arch.s390
+      cmp gen-$arch.s390 ours-$arch.s390 && echo "our s390 of $arch equals dumpgen's byte for byte"
+    done ;;
+
   # ELF -> sadump -> kdump/ELF: the dumpable pages are exactly the source's, byte for byte.
   rt-sadump-kdump)
     conv -f sadump "$elf" out.sadump
