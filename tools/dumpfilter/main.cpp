@@ -116,13 +116,19 @@ int main(int argc, char** argv) {
   app.add_option("--memory-budget", o.budget,
                  "memory for buffers, e.g. 32M (default 64M, for a capture kernel)")
       ->type_name("SIZE");
-  app.add_option("--io", o.io, "input access: auto (mmap when possible), mmap, pread")
+  app.add_option("--io", o.io,
+                 "input access: auto (mmap for /proc/vmcore, pread otherwise), mmap, pread")
       ->check(CLI::IsMember({"auto", "mmap", "pread"}));
   app.add_flag("--keep-going", o.keep_going,
                "write unreadable pages as zeros, report them, exit 3 (default: stop)");
   app.add_flag("-n,--dry-run", o.dry_run,
                "classify and print what would be excluded; write nothing (no OUTPUT)");
   app.add_flag("-q,--quiet", o.quiet, "no progress or summary on stderr");
+  // Accepted so that a kdump configuration written for makedumpfile
+  // ("makedumpfile -l --message-level 7 -d 31") works unchanged.
+  int message_level = 0;
+  app.add_option("--message-level", message_level, "ignored (makedumpfile compatibility)")
+      ->group("");
   app.add_flag_callback(
       "-V,--version",
       [] {
