@@ -12,7 +12,8 @@ gen=$build/tests/support/dumpgen
 here=$(cd "$(dirname "$0")" && pwd)
 c=$here/corpus
 [[ -x $gen ]] || { echo "no $gen (ninja -C $build dumpgen_cli)" >&2; exit 1; }
-rm -rf "$c"
+# Only generated seeds are rewritten: crash regressions (regress-*) added by hand stay.
+find "$c" -type f ! -name 'regress-*' -delete 2>/dev/null || true
 mkdir -p "$c"/{fuzz_elf,fuzz_kdump,fuzz_flattened,fuzz_probe_any,fuzz_notes,fuzz_vmcoreinfo}
 
 tmp=$(mktemp -d)
