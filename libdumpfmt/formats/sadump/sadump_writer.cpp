@@ -186,7 +186,8 @@ Status SadumpWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet
   data_pos_ = dump_bm + bm_blocks * bs_;
   const uint64_t used = data_pos_ + expected_ * bs_;
 
-  const EfiTimeRaw when = unix_to_efi_time(info.crash_time.value_or(0));
+  // No crash time: an all-zero EFI time, which readers take for "unknown".
+  const EfiTimeRaw when = info.crash_time ? unix_to_efi_time(*info.crash_time) : EfiTimeRaw{};
   PartHeader p;
   p.signature1 = kPartSignature1;
   p.signature2 = kPartSignature2;
