@@ -63,6 +63,23 @@ g fuzz_flattened flat-elf --flattened "${small[@]}"
 
 for d in fuzz_elf fuzz_kdump fuzz_flattened; do cp "$c/$d"/* "$c/fuzz_probe_any/"; done
 
+# s390 and sadump seeds (dumpgen --s390 / --sadump), also fed to fuzz_probe_any.
+mkdir -p "$c"/{fuzz_s390,fuzz_sadump}
+g fuzz_s390 s390-classic-lowcore --arch s390x "${small[@]}" --lowcore 0x2000 --s390 classic
+g fuzz_s390 s390-classic-31bit --arch s390 "${small[@]}" --s390 classic
+g fuzz_s390 s390-ext --arch s390x "${small[@]}" --range 8:2 --s390 ext
+g fuzz_s390 s390-ext-zlib --arch s390x "${small[@]}" --range 8:2 --s390 ext-zlib
+"$gen" --arch s390x "${small[@]}" --range 8:2 --s390 multi-volume "$tmp/mv"
+cp "$tmp/mv.1" "$c/fuzz_s390/s390-multi-volume-vol0"
+g fuzz_s390 s390-classic-truncated --arch s390x "${small[@]}" --s390 classic --truncate 9000
+g fuzz_sadump sadump-single "${small[@]}" --cpus 2 --ram-only 4:2 --sadump single
+g fuzz_sadump sadump-single-ia32 --arch i686 "${small[@]}" --sadump single
+g fuzz_sadump sadump-media "${small[@]}" --sadump media
+"$gen" "${small[@]}" --sadump disk-set "$tmp/ds"
+cp "$tmp/ds.1" "$c/fuzz_sadump/sadump-diskset-disk1"
+g fuzz_sadump sadump-single-truncated "${small[@]}" --sadump single --truncate 12000
+cp "$c"/fuzz_s390/* "$c"/fuzz_sadump/* "$c/fuzz_probe_any/"
+
 # Note areas (first byte: 0 little-endian, 1 big-endian) cut from the ELF seeds' PT_NOTE.
 notes_of() {  # notes_of ELF OUT
   /usr/bin/python3 - "$1" "$2" <<'PY'
