@@ -12,9 +12,9 @@ gen=$build/tests/support/dumpgen
 here=$(cd "$(dirname "$0")" && pwd)
 c=$here/corpus
 [[ -x $gen ]] || { echo "no $gen (ninja -C $build dumpgen_cli)" >&2; exit 1; }
-# Only the seeds generated here are rewritten: crash regressions (regress-*) and other targets'
-# corpora (fuzz_s390, fuzz_sadump) stay.
-mine=(fuzz_elf fuzz_kdump fuzz_flattened fuzz_probe_any fuzz_notes fuzz_vmcoreinfo)
+# Only the seeds generated here are rewritten: crash regressions (regress-*) added by hand stay.
+mine=(fuzz_elf fuzz_kdump fuzz_flattened fuzz_probe_any fuzz_notes fuzz_vmcoreinfo fuzz_s390
+  fuzz_sadump)
 for d in "${mine[@]}"; do
   mkdir -p "$c/$d"
   find "$c/$d" -type f ! -name 'regress-*' -delete
