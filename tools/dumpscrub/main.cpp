@@ -103,8 +103,9 @@ int main(int argc, char** argv) {
   app.add_option("--rules", o.rule_files, "erase rules file (makedumpfile.conf syntax; repeatable)")
       ->type_name("FILE")
       ->allow_extra_args(false);
-  app.add_option("--erase", o.erase, "one erase rule, e.g. '(struct task_struct)init_task.comm' "
-                                  "(repeatable)")
+  app.add_option("--erase", o.erase,
+                 "one erase rule, e.g. '(struct task_struct)init_task.comm' "
+                 "(repeatable)")
       ->type_name("RULE")
       ->allow_extra_args(false);
   app.add_option("--vmlinux", o.vmlinux,
@@ -272,11 +273,14 @@ int main(int argc, char** argv) {
     return ok();
   };
 
-  // Pages: classes as makedumpfile -d 31 (30 with --keep-layout: zero pages
-  // stay what they are) and the per-CPU free lists.
+  // Pages: classes as makedumpfile -d 31 and the per-CPU free lists. Zero
+  // pages stay (level 30) with --keep-layout, and in ELF output: there a
+  // left-out zero page is a hole, and makedumpfile --dump-dmesg fails on a
+  // hole in the printk ring where it would read a zero page.
   filters::FilterOptions fo;
-  fo.dump_level = o.profile.empty() ? 0u : (o.keep_layout ? 30u : uint32_t{kDumpLevelMax});
-  fo.scan_zero_pages = !o.profile.empty() && !o.keep_layout && format == "elf";
+  fo.dump_level = o.profile.empty()                      ? 0u
+                  : (o.keep_layout || format != "kdump") ? 30u
+                                                         : uint32_t{kDumpLevelMax};
   fo.threads = o.threads;
   cli::Progress classify_progress(kTool, "classifying pages", o.quiet);
   fo.progress = [&](const char*, uint64_t d, uint64_t t) { classify_progress.update(d, t); };
@@ -369,10 +373,12 @@ int main(int argc, char** argv) {
   // makedumpfile does.
   if (info.uts.sysname.empty() || info.uts.machine.empty()) {
     if (auto u = read_kernel_utsname(**km)) {
-      for (auto [dst, src_field] :
-           {std::pair{&info.uts.sysname, &u->sysname}, {&info.uts.nodename, &u->nodename},
-            {&info.uts.release, &u->release}, {&info.uts.version, &u->version},
-            {&info.uts.machine, &u->machine}, {&info.uts.domainname, &u->domainname}}) {
+      for (auto [dst, src_field] : {std::pair{&info.uts.sysname, &u->sysname},
+                                    {&info.uts.nodename, &u->nodename},
+                                    {&info.uts.release, &u->release},
+                                    {&info.uts.version, &u->version},
+                                    {&info.uts.machine, &u->machine},
+                                    {&info.uts.domainname, &u->domainname}}) {
         if (dst->empty()) *dst = *src_field;
       }
     } else {
