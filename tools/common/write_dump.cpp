@@ -4,6 +4,7 @@
 #include "common/cli.h"
 #include "dumpfmt/bytes.h"
 #include "dumpfmt/format.h"
+#include "dumpfmt/kernel/release_scan.h"
 #include "dumpfmt/output.h"
 
 namespace dumpfmt::cli {
@@ -28,6 +29,17 @@ Result<OpenOutput> open_output(const WriteJob& job, const SinkWrapper& wrap) {
   return OpenOutput{std::move(sink), std::move(writer)};
 }
 
+DumpInfo header_info(const PageSource& src, const DumpInfo& info, const WriteJob& job) {
+  DumpInfo out = info;
+  if (job.format == "kdump") {
+    if (auto st = complete_utsname(src, out.uts); !st && job.write.warn) {
+      job.write.warn("the kdump header's utsname stays incomplete (libkdumpfile will not "
+                     "recognise the architecture by itself): " + st.error().message);
+    }
+  }
+  return out;
+}
+
 Result<PipelineStats> write_dump(const PageSource& src, const DumpInfo& info, const PfnSet& ram,
                                  const PfnSet& pages, const WriteJob& job) {
   DUMPFMT_TRY_ASSIGN(OpenOutput out, open_output(job));
@@ -39,7 +51,9 @@ Result<PipelineStats> write_dump(const PageSource& src, const DumpInfo& info, co
     }
     return e;
   };
-  if (auto st = writer->begin(info, ram, pages); !st) return fail(std::move(st).error());
+  if (auto st = writer->begin(header_info(src, info, job), ram, pages); !st) {
+    return fail(std::move(st).error());
+  }
 
   Progress progress(job.tool, "writing " + job.format, job.quiet);
   PipelineOptions po = job.pipeline;

@@ -35,6 +35,11 @@ struct OpenOutput {
 using SinkWrapper = std::function<std::unique_ptr<OutputSink>(std::unique_ptr<OutputSink>)>;
 Result<OpenOutput> open_output(const WriteJob& job, const SinkWrapper& wrap = {});
 
+/// The header data to write: `info`, with a kdump header's empty utsname
+/// fields filled from the kernel's memory (a warning through the job's warn
+/// callback when that is impossible).
+DumpInfo header_info(const PageSource& src, const DumpInfo& info, const WriteJob& job);
+
 /// Writes `pages` (⊆ src.present()) of `src` with `info` as the header data.
 /// On failure nothing is left at a file path; a pipe gets an error message
 /// saying its output is incomplete.

@@ -125,6 +125,7 @@ Result<PartStats> write_parts(const PageSource& src, const DumpInfo& info, const
     }
   }
 
+  const DumpInfo header = header_info(src, info, job.base);
   std::vector<Part> parts;
   for (const PartOutput& po : job.parts) {
     WriteJob wj = job.base;
@@ -137,7 +138,7 @@ Result<PartStats> write_parts(const PageSource& src, const DumpInfo& info, const
       return s;
     };
     DUMPFMT_TRY_ASSIGN(part.out, open_output(wj, wrap));
-    DUMPFMT_TRY(part.out.writer->begin(info, ram, pages));
+    DUMPFMT_TRY(part.out.writer->begin(header, ram, pages));
     parts.push_back(std::move(part));
   }
 

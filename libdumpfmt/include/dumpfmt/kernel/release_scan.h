@@ -73,4 +73,11 @@ Result<ReleaseScanResult> scan_kernel_release(const PageSource& src,
 /// there are not a utsname, and whatever reading reports.
 Result<Utsname> read_kernel_utsname(const KernelMemory& km);
 
+/// Fills the empty fields of `uts` from the kernel's utsname in `src`'s memory
+/// (read_kernel_utsname), as makedumpfile fills its kdump header: readers such
+/// as libkdumpfile ignore a header utsname with an empty field, and then
+/// cannot tell the architecture. A no-op when no field is empty. Errors as
+/// KernelMemory::create and read_kernel_utsname.
+Status complete_utsname(const PageSource& src, Utsname& uts);
+
 }  // namespace dumpfmt
