@@ -251,6 +251,43 @@ TEST_F(DumpinfoCli, IdentifiesElfKdumpAndFlattened) {
   }
 }
 
+// struct elf_prstatus of other architectures: dumpgen fills register i of CPU c
+// with prstatus_reg(c, i) (cut to 32 bits in 32-bit dumps).
+TEST_F(DumpinfoCli, RegistersOfOtherArchitectures) {
+  struct Case {
+    const char* arch;
+    const char* pc;
+    int pc_index;
+    const char* sp;
+    int sp_index;
+    size_t count;
+  };
+  for (const Case& c :
+       {Case{"aarch64", "pc", 32, "sp", 31, 34}, Case{"i386", "eip", 12, "esp", 15, 17},
+        Case{"arm", "pc", 15, "sp", 13, 18}, Case{"ppc64", "nip", 32, "r1", 1, 44},
+        Case{"riscv64", "pc", 0, "sp", 2, 32}}) {
+    SCOPED_TRACE(c.arch);
+    dumpgen::DumpSpec s = dumpgen::simple_spec(dumpgen::Format::elf, 8);
+    s.arch = c.arch;
+    s.nr_cpus = 3;
+    const bool is32 = s.bits() == 32;
+    auto reg = [&](int cpu, int i) {
+      const uint64_t v = dumpgen::prstatus_reg(cpu, i);
+      return hexs(is32 ? v & 0xffffffffu : v);
+    };
+    Json j = run_json(write(c.arch, dumpgen::generate(s)));
+    ASSERT_EQ(j["cpus"]["states"].size(), 3u) << j.dump(1);
+    for (int cpu = 0; cpu < 3; ++cpu) {
+      const Json& st = j["cpus"]["states"][static_cast<size_t>(cpu)];
+      EXPECT_EQ(st["pid"], cpu + 1);
+      EXPECT_EQ(st["registers"][c.pc], reg(cpu, c.pc_index));
+      EXPECT_EQ(st["pc"], reg(cpu, c.pc_index));
+      EXPECT_EQ(st["sp"], reg(cpu, c.sp_index));
+      EXPECT_EQ(st["registers"].size(), c.count);
+    }
+  }
+}
+
 TEST_F(DumpinfoCli, WholeFileCompressedDumps) {
   SyntheticKernel k;
   dumpgen::DumpSpec s = k.spec(dumpgen::Format::kdump);
