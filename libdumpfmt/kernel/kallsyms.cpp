@@ -209,7 +209,9 @@ Result<Kallsyms> Kallsyms::read(const VmcoreInfo& vmi, Endian e, const VirtRead&
       }
     }
   }
-  if (!chosen && stext && stext_idx) {
+  // Without a relative base (kernels that dropped it) the base is the one
+  // that puts _stext where VMCOREINFO says; with one, a mismatch is damage.
+  if (!chosen && !base && stext && stext_idx) {
     chosen = KallsymsEncoding::inferred_base;
     chosen_base = *stext - static_cast<uint32_t>(off[*stext_idx]);
   }
