@@ -123,9 +123,9 @@ Identity identify(const OpenedDump& d, const KernelMemory* km, const IdentifyOpt
   id.cpus = decode_cpu_states(id.info.notes, id.info.arch, id.info.endian);
   // QEMU's dump-guest-memory adds "QEMU" notes; the sadump reader makes such
   // notes from SMRAM state too, but sadump is a real crash dump.
-  const bool qemu = id.info.format != "sadump" &&
-                    std::any_of(id.info.notes.begin(), id.info.notes.end(),
-                                [](const Note& n) { return n.name == "QEMU"; });
+  const bool qemu =
+      id.info.format != "sadump" && std::any_of(id.info.notes.begin(), id.info.notes.end(),
+                                                [](const Note& n) { return n.name == "QEMU"; });
   id.crash_cpu = crashing_cpu(id.cpus, qemu, &id.crash_cpu_rule);
 
   const uint64_t ps = id.info.page_size;

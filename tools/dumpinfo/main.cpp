@@ -222,12 +222,16 @@ int main(int argc, char** argv) {
   if (o.mem_usage) {
     std::optional<cli::Progress> mp;
     std::string phase;
+    uint64_t last_done = ~uint64_t{0};
     auto u = mem_usage(src, km.get(), o.threads, [&](const char* what, uint64_t d, uint64_t t) {
       if (!mp || phase != what) {
         if (mp) mp->finish();
         phase = what;
         mp.emplace(kTool, what, o.quiet);
+      } else if (d == t && last_done == d) {
+        return;  // the final count once
       }
+      last_done = d;
       mp->update(d, t);
     });
     if (mp) mp->finish();

@@ -105,7 +105,7 @@ std::string identity_text(const Identity& id, size_t max_ranges) {
       s += strfmt("    ... %zu more (--all-ranges lists them)\n", id.ram.size() - i);
       break;
     }
-    s += strfmt("    %#018llx-%#018llx  %s\n", static_cast<unsigned long long>(id.ram[i].start),
+    s += strfmt("    0x%016llx-0x%016llx  %s\n", static_cast<unsigned long long>(id.ram[i].start),
                 static_cast<unsigned long long>(id.ram[i].end - 1),
                 cli::human_bytes(id.ram[i].end - id.ram[i].start).c_str());
   }
