@@ -9,6 +9,8 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -189,6 +191,10 @@ class BtfBuilder {
   BtfBuilder(const BtfBuilder&) = delete;
   BtfBuilder& operator=(const BtfBuilder&) = delete;
 
+  /// The id the next type added gets (for self-referencing pointers).
+  int next_id() const { return static_cast<int>(btf__type_cnt(b_)); }
+  /// A pointer to the type added right after it.
+  int ptr_to_next() { return btf__add_ptr(b_, next_id() + 1); }
   int int_type(const char* name, size_t size, bool is_signed = false) {
     return btf__add_int(b_, name, size, is_signed ? BTF_INT_SIGNED : 0);
   }
@@ -241,6 +247,90 @@ class BtfBuilder {
   struct btf* b_;
   int u32_ = 0;
   std::vector<std::pair<int, uint32_t>> percpu_;
+};
+#endif
+
+#if DUMPFMT_HAVE_LIBBPF
+/// A synthetic kernel for the scrub walkers and rules: objects placed in a
+/// FakeKernel, symbols for them in kallsyms tables, types in BTF, a struct
+/// page array over all of the fake memory and per-CPU areas. Tests add
+/// types and symbols, then call finish() to get a ScrubKernel.
+class SynthKernel {
+ public:
+  static constexpr uint32_t kCpus = 2;
+  static constexpr uint64_t kPerCpuSize = 0x4000;
+  static constexpr uint64_t kPageStruct = 64;
+
+  SynthKernel() : mem(size_t{16} << 20) {
+    npages = mem.size() / kPage;
+    memmap = mem.alloc(npages * kPageStruct, kPage);
+    for (uint32_t c = 0; c < kCpus; ++c) cpu_area[c] = mem.alloc(kPerCpuSize, kPage);
+    uint64_t offs = global("__per_cpu_offset", 8 * kCpus, 'D');
+    for (uint32_t c = 0; c < kCpus; ++c) mem.w64(offs + 8 * c, cpu_area[c]);
+    mem.w32(global("nr_cpu_ids", 4, 'D'), kCpus);
+    syms.push_back({"__per_cpu_start", 0, 'A'});
+    syms.push_back({"__per_cpu_end", kPerCpuSize, 'A'});
+    syms.push_back({"_stext", mem.alloc(16), 'T'});
+  }
+
+  /// A global object of `size` bytes named `name`; returns its address.
+  uint64_t global(const std::string& name, uint64_t size, char type = 'd') {
+    uint64_t a = mem.alloc(size, 64);
+    syms.push_back({name, a, type});
+    // Kallsyms extents end at the next symbol: a guard symbol after each object.
+    syms.push_back({name + "__end", a + size, 'd'});
+    return a;
+  }
+  /// A per-CPU variable at per-CPU offset `off`; returns its offset.
+  uint64_t percpu(const std::string& name, uint64_t off) {
+    syms.push_back({name, off, 'A'});
+    return off;
+  }
+  uint64_t percpu_addr(uint32_t cpu, uint64_t off) const { return cpu_area[cpu] + off; }
+  /// The struct page of PFN `pfn` / of the page holding `vaddr`.
+  uint64_t page_struct(dumpfmt::Pfn pfn) const { return memmap + pfn * kPageStruct; }
+
+  /// Builds the kallsyms tables, parses the BTF and creates the ScrubKernel.
+  dumpfmt::filters::ScrubKernel& finish(const std::string& extra_vmcoreinfo = "") {
+    KallsymsImage img;
+    img.syms = syms;
+    img.base = kBase;
+    std::string v = img.write(mem) + extra_vmcoreinfo;
+    vmi = dumpfmt::VmcoreInfo::parse(v);
+    auto ks = dumpfmt::Kallsyms::read(vmi, Endian::little, mem.reader());
+    if (!ks) throw std::runtime_error("kallsyms: " + ks.error().message);
+    kallsyms.emplace(std::move(*ks));
+    auto raw = btf.raw();
+    auto b = dumpfmt::Btf::parse(raw);
+    if (!b) throw std::runtime_error("btf: " + b.error().message);
+    types.emplace(std::move(*b));
+    dumpfmt::MemMap mm;
+    mm.model = dumpfmt::MemoryModel::vmemmap;
+    mm.page_struct_size = kPageStruct;
+    mm.ranges.push_back({0, npages, memmap});
+    kernel = std::make_unique<dumpfmt::filters::ScrubKernel>(mem, *kallsyms, &*types, vmi, mm);
+    return *kernel;
+  }
+
+  /// Applies an EraseSet to the fake memory (as the pipeline would to pages).
+  void apply(const dumpfmt::filters::EraseSet& e, uint8_t fill = 'X') {
+    e.pages().for_each_run([&](dumpfmt::Pfn a, dumpfmt::Pfn b) {
+      for (dumpfmt::Pfn p = a; p < b; ++p) {
+        e.apply(p, std::span(mem.phys().data() + p * kPage, kPage), std::byte{fill});
+      }
+    });
+  }
+
+  FakeKernel mem;
+  BtfBuilder btf;
+  std::vector<KallsymsImage::Sym> syms;
+  uint64_t npages = 0;
+  uint64_t memmap = 0;
+  uint64_t cpu_area[kCpus] = {};
+  dumpfmt::VmcoreInfo vmi;
+  std::optional<dumpfmt::Kallsyms> kallsyms;
+  std::optional<dumpfmt::Btf> types;
+  std::unique_ptr<dumpfmt::filters::ScrubKernel> kernel;
 };
 #endif
 
