@@ -225,6 +225,16 @@ int main(int argc, char** argv) {
                    hex(*fr.mem_map_end).c_str());
     }
   }
+  // The page sets are the one part of dumpfilter's memory the budget cannot
+  // bound (at most a bit per page of the dumped machine): say so when they
+  // take more than half of it.
+  const uint64_t set_bytes = fr.kept.memory_bytes() + fr.ram.memory_bytes();
+  if (set_bytes > budget / 2) {
+    cli::print_warning(
+        kTool, strfmt("the page sets take %s, more than half the memory budget of "
+                      "%s",
+                      cli::human_bytes(set_bytes).c_str(), cli::human_bytes(budget).c_str()));
+  }
   const uint64_t present = s.present().count();
   if (!o.quiet || o.dry_run) {
     std::fprintf(stderr, "%s: dump level %u: %llu of %llu pages excluded by class (%s)%s\n", kTool,
