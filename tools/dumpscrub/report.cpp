@@ -37,7 +37,9 @@ std::string summary_text(const Report& r) {
     line(strfmt("erased %-9s %llu objects, %llu bytes", c.cls.c_str(), ull(c.objects),
                 ull(c.bytes)));
   }
+  // The built-in rules are summed up in their class; --json lists them.
   for (const auto& rr : r.rules) {
+    if (rr.source.rfind("built-in", 0) == 0) continue;
     if (!rr.skipped.empty()) {
       line(strfmt("rule %s (%s): skipped: %s", rr.rule.c_str(), rr.source.c_str(),
                   rr.skipped.c_str()));
