@@ -41,7 +41,9 @@ Result<std::unique_ptr<PageSource>> open_dump_files(std::vector<std::unique_ptr<
   for (auto& f : files) {
     // A dump compressed whole (gzip, zstd, lz4) is decompressed to a temporary file first.
     if (detect_whole_file_compression(*f) != WholeFileCompression::none) {
-      DUMPFMT_TRY_ASSIGN(f, open_decompressed(std::move(f)));
+      DecompressOptions dopts;
+      dopts.max_output = opts.max_decompressed;
+      DUMPFMT_TRY_ASSIGN(f, open_decompressed(std::move(f), dopts));
     }
     if (is_flattened(*f)) {
       DUMPFMT_TRY_ASSIGN(f, open_flattened(std::move(f)));

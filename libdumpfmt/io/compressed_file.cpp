@@ -280,6 +280,11 @@ Result<uint64_t> decompress_all(const File& in, Decoder& dec, int fd, const std:
     }
     auto st = dec.step(avail, obuf);
     if (!st) return file_error(st.error().code, in, in_offset(), st.error().message);
+    if (opts.max_output && produced + st->out_made > opts.max_output) {
+      return file_error(Errc::unsupported, in, in_offset(),
+                        strfmt("decompresses to more than the limit of %llu bytes",
+                               static_cast<unsigned long long>(opts.max_output)));
+    }
     DUMPFMT_TRY(write_all(fd, obuf.data(), st->out_made, tmp_name));
     produced += st->out_made;
     pos += st->in_used;

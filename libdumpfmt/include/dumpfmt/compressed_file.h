@@ -26,6 +26,9 @@ WholeFileCompression detect_whole_file_compression(const File& f);
 struct DecompressOptions {
   /// Directory for the temporary file; empty: $TMPDIR, else /tmp.
   std::string tmpdir;
+  /// Refuse to decompress more than this many bytes (0: no limit); a guard
+  /// against decompression bombs where the input is untrusted (fuzzers).
+  uint64_t max_output = 0;
   /// Called now and then with compressed bytes consumed so far and in total.
   std::function<void(uint64_t done, uint64_t total)> progress;
 };

@@ -24,6 +24,9 @@ struct OpenOptions {
   /// ELF spec's meaning) rather than excluded ones.
   bool elf_tail_is_zero = true;
   std::function<void(const std::string&)> warn;
+  /// A dump compressed whole (gzip, zstd, lz4) may decompress to at most this
+  /// many bytes (0: no limit); fuzzers and other untrusted-input users set it.
+  uint64_t max_decompressed = 0;
 };
 
 struct Format {
