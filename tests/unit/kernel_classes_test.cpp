@@ -330,6 +330,60 @@ TEST(PageClasses, SelfCheckAgainstZoneCounters) {
   EXPECT_NE(st2.warnings[0].find("5000"), std::string::npos) << st2.warnings[0];
 }
 
+// Garbage struct pages (random bytes) and hostile VMCOREINFO numbers: the walk
+// must finish, report ascending, non-overlapping runs, and never crash.
+TEST(PageClasses, GarbageStructPagesAndHostileNumbers) {
+  const char* extras[] = {"",
+                          "NUMBER(PG_lru)=63\nNUMBER(PG_private)=-1\nNUMBER(PG_swapcache)=999\n",
+                          "NUMBER(PG_head_mask)=-1\nNUMBER(PG_slab)=-5\nNUMBER(PG_hwpoison)=31\n",
+                          "NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)=0\nNUMBER(PG_hugetlb)=70\n",
+                          "NUMBER(PAGE_UNACCEPTED_MAPCOUNT_VALUE)=0\n"};
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  auto rnd = [&] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (const char* extra : extras) {
+    FlatKernel k;
+    // Overriding numbers: the first occurrence wins, so put them first.
+    k.extra = extra;
+    for (Pfn p = 0; p < kRamPages; ++p) {
+      for (uint64_t off = 0; off < 64; off += 8) k.mem.write64(k.sp(p) + off, rnd());
+    }
+    std::string vi =
+        std::string(extra) + base_vmcoreinfo() +
+        strfmt("SYMBOL(mem_map)=%llx\n", static_cast<unsigned long long>(V(kMemMapPtr)));
+    k.mem.set_vmcoreinfo(vi);
+    auto km = KernelMemory::create(k.mem);
+    ASSERT_TRUE(km);
+    auto pc = PageClassifier::create(**km);
+    ASSERT_TRUE(pc) << pc.error().message;
+    ClassifyOptions o;
+    o.dump_level = 31;
+    Pfn last_end = 0;
+    auto st = pc->classify(range(0, kRamPages), o, [&](Pfn a, Pfn b, PageClass) {
+      EXPECT_LE(last_end, a);
+      EXPECT_LT(a, b);
+      last_end = b;
+    });
+    ASSERT_TRUE(st) << st.error().message;
+    for (Pfn p = 0; p < 8; ++p) (void)pc->classify_pfn(p);
+  }
+  // Offsets outside SIZE(page), absurd sizes: refused, never read out of bounds.
+  for (const char* bad : {"SIZE(page)=8\n", "OFFSET(page.mapping)=4096\n", "SIZE(page)=0\n",
+                          "OFFSET(page._mapcount)=62\n", "SIZE(page)=99999\n"}) {
+    FlatKernel k;
+    k.mem.set_vmcoreinfo(
+        std::string(bad) + base_vmcoreinfo() +
+        strfmt("SYMBOL(mem_map)=%llx\n", static_cast<unsigned long long>(V(kMemMapPtr))));
+    auto km = KernelMemory::create(k.mem);
+    ASSERT_TRUE(km);
+    EXPECT_FALSE(PageClassifier::create(**km)) << bad;
+  }
+}
+
 // ---------------------------------------------------------------------------
 // SPARSEMEM
 
