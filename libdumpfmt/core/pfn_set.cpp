@@ -11,20 +11,24 @@ namespace {
 
 constexpr uint64_t kAllOnes = ~uint64_t{0};
 
-// Sets or clears bits [a, b) of a chunk bitmap.
-void apply_bits(uint64_t* w, uint64_t a, uint64_t b, bool set) {
+// Sets or clears bits [a, b) of a chunk bitmap; returns how many changed.
+uint32_t apply_bits(uint64_t* w, uint64_t a, uint64_t b, bool set) {
+  uint32_t changed = 0;
   while (a < b) {
     uint64_t wi = a / 64;
     uint64_t lo = a % 64;
     uint64_t hi = std::min<uint64_t>(64, lo + (b - a));
     uint64_t mask = (hi - lo == 64) ? kAllOnes : (((uint64_t{1} << (hi - lo)) - 1) << lo);
     if (set) {
+      changed += static_cast<uint32_t>(__builtin_popcountll(mask & ~w[wi]));
       w[wi] |= mask;
     } else {
+      changed += static_cast<uint32_t>(__builtin_popcountll(mask & w[wi]));
       w[wi] &= ~mask;
     }
     a += hi - lo;
   }
+  return changed;
 }
 
 uint64_t popcount_words(const uint64_t* w, size_t from, size_t to) {
@@ -44,6 +48,7 @@ PfnSet& PfnSet::operator=(const PfnSet& o) {
   for (const auto& c : o.chunks_) {
     Chunk n;
     n.index = c.index;
+    n.count = c.count;
     if (c.bits) {
       n.bits = std::make_unique<uint64_t[]>(kChunkWords);
       std::memcpy(n.bits.get(), c.bits.get(), kChunkWords * 8);
@@ -68,14 +73,12 @@ PfnSet::Chunk& PfnSet::chunk_for_write(uint64_t index) {
   return *chunks_.insert(chunks_.begin() + static_cast<ptrdiff_t>(pos), std::move(c));
 }
 
-uint64_t PfnSet::popcount(const Chunk& c) {
-  return c.bits ? popcount_words(c.bits.get(), 0, kChunkWords) : kChunkPfns;
-}
+uint64_t PfnSet::popcount(const Chunk& c) { return c.bits ? c.count : kChunkPfns; }
 
 void PfnSet::normalize(size_t pos) {
   Chunk& c = chunks_[pos];
   if (!c.bits) return;
-  uint64_t n = popcount(c);
+  uint64_t n = c.count;
   if (n == 0) {
     chunks_.erase(chunks_.begin() + static_cast<ptrdiff_t>(pos));
   } else if (n == kChunkPfns) {
@@ -102,7 +105,7 @@ void PfnSet::insert_range(Pfn first, Pfn end) {
       bool exists = pos < chunks_.size() && chunks_[pos].index == index;
       if (!(exists && !chunks_[pos].bits)) {  // a full chunk already has them
         Chunk& c = chunk_for_write(index);
-        apply_bits(c.bits.get(), first - base, stop - base, true);
+        c.count += apply_bits(c.bits.get(), first - base, stop - base, true);
         normalize(find_chunk(index));
       }
     }
@@ -125,8 +128,9 @@ void PfnSet::erase_range(Pfn first, Pfn end) {
         if (!c.bits) {
           c.bits = std::make_unique<uint64_t[]>(kChunkWords);
           std::memset(c.bits.get(), 0xff, kChunkWords * 8);
+          c.count = kChunkPfns;
         }
-        apply_bits(c.bits.get(), first - base, stop - base, false);
+        c.count -= apply_bits(c.bits.get(), first - base, stop - base, false);
         normalize(pos);
       }
     } else if (pos >= chunks_.size()) {
@@ -236,6 +240,7 @@ void PfnSet::intersect(const PfnSet& o) {
         uint64_t b = d.bits ? d.bits[i] : kAllOnes;
         n.bits[i] = a & b;
       }
+      n.count = static_cast<uint32_t>(popcount_words(n.bits.get(), 0, kChunkWords));
     }
     result.chunks_.push_back(std::move(n));
     result.normalize(result.chunks_.size() - 1);

@@ -89,6 +89,7 @@ class PfnSet {
   struct Chunk {
     uint64_t index = 0;                 // PFN >> kChunkShift
     std::unique_ptr<uint64_t[]> bits;   // null = full chunk
+    uint32_t count = 0;                 // members, kept up to date so normalising is O(1)
   };
   template <class Emit>
   static void for_each_run_in_bits(const uint64_t* w, Pfn base, Emit& emit) {
