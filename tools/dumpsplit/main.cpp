@@ -114,7 +114,7 @@ Status check_distinct(const std::vector<std::string>& inputs,
       if (!output || p == "-") return ok();
       for (const Seen& s : seen) {
         if (s.output && s.path == p) {
-          return make_error(Errc::invalid_argument, p + ": named twice as an output");
+          return make_error(Errc::invalid_argument, p + " is named twice as an output");
         }
       }
       seen.push_back({p, 0, 0, true});
@@ -128,9 +128,9 @@ Status check_distinct(const std::vector<std::string>& inputs,
                                  s.path.c_str(), p.c_str()));
       }
       return make_error(Errc::invalid_argument,
-                        strfmt("%s: %s", p.c_str(),
-                               output && !s.output ? "is an input too; choose another output"
-                                                   : "named twice as an output"));
+                        strfmt(output && !s.output ? "%s is an input too; choose another output"
+                                                   : "%s is named twice as an output",
+                               p.c_str()));
     }
     seen.push_back({p, st.st_dev, st.st_ino, output});
     return ok();
@@ -152,8 +152,31 @@ Result<std::unique_ptr<PageSource>> open_source(const Options& o,
   return src;
 }
 
-int report_failed_pages(const PipelineStats& s) {
-  if (!s.failed_pages) return cli::kExitOk;
+// A set with a part cut short (or flagged incomplete by its writer) would
+// give a dump silently missing pages: refused unless --keep-going.
+Status check_complete(const Options& o, const DumpInfo& in) {
+  if (!in.incomplete || o.keep_going) return ok();
+  std::string why;
+  for (const auto& w : in.warnings) {
+    if (w.find(" lost ") == std::string::npos && w.find("incomplete") == std::string::npos) {
+      continue;
+    }
+    why += (why.empty() ? "" : "; ") + w;
+  }
+  return make_error(
+      Errc::truncated,
+      strfmt(
+          "the input is incomplete%s%s; --keep-going writes the pages that "
+          "remain",
+          in.lost_from ? (": pages from PFN " + hex(*in.lost_from) + " on are lost").c_str() : "",
+          why.empty() ? "" : (" (" + why + ")").c_str()));
+}
+
+int report_failed_pages(const PipelineStats& s, const DumpInfo& in) {
+  if (in.incomplete) {
+    cli::print_warning(kTool, "the input was incomplete; its lost pages are not in the output");
+  }
+  if (!s.failed_pages) return in.incomplete ? cli::kExitPartial : cli::kExitOk;
   cli::print_warning(
       kTool, strfmt("%llu page(s) could not be read and were written as zeros; "
                     "first: %s",
@@ -229,10 +252,6 @@ int split_dump(const Options& o) {
                            "--reassemble"),
                 cli::kExitUsage);
   }
-  if (o.parts > kMaxParts) {
-    return fail(make_error(Errc::invalid_argument, strfmt("at most %u parts", kMaxParts)),
-                cli::kExitUsage);
-  }
   uint64_t limit = 0;
   if (by_size) {
     auto l = cli::parse_size(o.max_size);
@@ -262,6 +281,7 @@ int split_dump(const Options& o) {
   auto src = open_source(o, inputs);
   if (!src) return fail(src.error());
   const PageSource& s = **src;
+  if (auto st = check_complete(o, s.info()); !st) return fail(st.error());
   const PfnSet& pages = s.present();
   // The parts must tile [0, max_mapnr) of the header the writer will lay out.
   DumpInfo info = s.info();
@@ -326,7 +346,7 @@ int split_dump(const Options& o) {
       cli::print_warning(kTool, stale + " is left from an earlier run and is not part of this set");
     }
   }
-  return report_failed_pages(stats->pipeline);
+  return report_failed_pages(stats->pipeline, s.info());
 }
 
 int reassemble(const Options& o) {
@@ -355,6 +375,7 @@ int reassemble(const Options& o) {
   if (!src) return fail(src.error());
   const PageSource& s = **src;
   const DumpInfo& in = s.info();
+  if (auto st = check_complete(o, in); !st) return fail(st.error());
   if (in.split_range) {
     // One file of a set: the reader opens it for inspection, but joining it
     // alone would silently drop the other parts' pages.
@@ -393,7 +414,7 @@ int reassemble(const Options& o) {
   job.pipeline.keep_going = o.keep_going;
   auto stats = cli::write_dump(s, info, s.ram(), s.present(), job);
   if (!stats) return fail(stats.error());
-  return report_failed_pages(*stats);
+  return report_failed_pages(*stats, in);
 }
 
 }  // namespace
@@ -410,7 +431,8 @@ int main(int argc, char** argv) {
       kTool};
   app.get_formatter()->column_width(30);
   app.add_option("paths", o.paths, "INPUT... and PARTs, PREFIX or OUTPUT")->type_name("FILE");
-  app.add_option("-n,--parts", o.parts, "split into N parts of about equal page counts");
+  app.add_option("-n,--parts", o.parts, "split into N parts of about equal page counts")
+      ->check(CLI::Range(1u, kMaxParts));
   app.add_option("--max-size", o.max_size,
                  "split into as few parts as fit SIZE bytes each (K, M, G suffixes), balanced")
       ->type_name("SIZE");
