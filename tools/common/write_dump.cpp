@@ -18,7 +18,7 @@ Result<OpenOutput> open_output(const WriteJob& job, const SinkWrapper& wrap) {
   OutputOptions oo;
   oo.flattened = job.flattened;
   DUMPFMT_TRY_ASSIGN(auto sink, create_output(job.output, oo));
-  if (!sink->seekable() && job.format != "elf") {
+  if (!sink->seekable() && !fmt->writes_sequentially) {
     return make_error(Errc::invalid_argument,
                       sink->name() + ": the " + job.format +
                           " format needs a seekable output; write to a file or use the flattened "

@@ -10,6 +10,7 @@ const Format kElfFormat{
     &elf::probe,
     &elf::open,
     &elf::create_writer,
+    /*writes_sequentially=*/true,
 };
 
 }  // namespace dumpfmt::detail

@@ -11,6 +11,7 @@ const Format kS390Format{
     &s390::probe,
     &s390::open,
     &s390::create_writer,
+    /*writes_sequentially=*/true,
 };
 
 }  // namespace dumpfmt::detail

@@ -11,6 +11,7 @@ const Format kSadumpFormat{
     &sadump::probe,
     &sadump::open,
     &sadump::create_writer,
+    /*writes_sequentially=*/true,
 };
 
 }  // namespace dumpfmt::detail

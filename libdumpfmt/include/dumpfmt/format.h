@@ -40,6 +40,9 @@ struct Format {
                                               const OpenOptions& opts);
   /// Creates a writer on `out`; null when the format cannot be written.
   Result<std::unique_ptr<DumpWriter>> (*create_writer)(OutputSink& out, const WriteOptions& opts);
+  /// The writer only ever appends, so its output can go straight into a pipe
+  /// (others need a file, or the flattened form).
+  bool writes_sequentially = false;
 };
 
 /// All formats, in probe order.
