@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <memory>
+#include <mutex>
+#include <set>
 
 #include "common/cli.h"
 #include "common/write_dump.h"
@@ -96,6 +99,19 @@ Result<uint64_t> part_overhead(const DumpInfo& info, const PfnSet& ram, const Pf
   DUMPFMT_TRY(w->begin(info, ram, pages));
   DUMPFMT_TRY(w->finish());
   return sink.end();
+}
+
+// Every part's writer makes the same remarks about the dump: say each once.
+std::function<void(const std::string&)> warn_once() {
+  struct Seen {
+    std::mutex mu;
+    std::set<std::string> said;
+  };
+  auto seen = std::make_shared<Seen>();
+  return [seen](const std::string& m) {
+    std::lock_guard<std::mutex> lock(seen->mu);
+    if (seen->said.insert(m).second) cli::print_warning(kTool, m);
+  };
 }
 
 // Refuses a file named twice, or an output that is also an input.
@@ -298,7 +314,7 @@ int split_dump(const Options& o) {
   // dump level bit 1 says; makedumpfile --reassemble keeps them shared only
   // when it is set (otherwise it copies a full zero page for each).
   pj.base.write.dump_level = info.dump_level.value_or(0) | kDumpLevelZero;
-  pj.base.write.warn = [&](const std::string& m) { cli::print_warning(kTool, m); };
+  pj.base.write.warn = warn_once();
   pj.base.pipeline.threads = o.threads;
   pj.base.pipeline.level = o.level;
   pj.base.pipeline.keep_going = o.keep_going;
