@@ -240,18 +240,13 @@ Result<split::Ranges> plan_max_size(const Options& o, const PageSource& src, con
     return e;
   }
   if (o.verbose) {
+    std::string sizes;
+    for (uint64_t b : plan->payload) sizes += (sizes.empty() ? "" : " + ") + std::to_string(b);
     std::fprintf(stderr,
                  "%s: %zu part(s) of at most %llu bytes: %llu bytes of headers each, "
                  "page data %s\n",
                  kTool, plan->ranges.size(), static_cast<unsigned long long>(limit),
-                 static_cast<unsigned long long>(overhead),
-                 [&] {
-                   std::string s;
-                   for (uint64_t b : plan->payload)
-                     s += (s.empty() ? "" : " + ") + std::to_string(b);
-                   return s;
-                 }()
-                     .c_str());
+                 static_cast<unsigned long long>(overhead), sizes.c_str());
   }
   return plan->ranges;
 }
