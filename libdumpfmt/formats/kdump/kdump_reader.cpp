@@ -780,9 +780,12 @@ Status KdumpSource::init(std::vector<std::unique_ptr<File>> files, std::vector<P
     pr.erase_range(p.end, UINT64_MAX);
     info_.split_range = std::make_pair(p.start, p.end);
     info_.variant += ", split part";
-    info_.warnings.push_back(strfmt("%s: one part of a split dump: only PFNs %s-%s are readable",
-                                    p.file->name().c_str(), hex(p.start).c_str(),
-                                    hex(p.end).c_str()));
+    // A set of one part (everything fitted) is the whole dump: nothing to warn about.
+    if (p.start != 0 || p.end < max_mapnr_) {
+      info_.warnings.push_back(strfmt("%s: one part of a split dump: only PFNs %s-%s are readable",
+                                      p.file->name().c_str(), hex(p.start).c_str(),
+                                      hex(p.end).c_str()));
+    }
   } else if (parts_.size() > 1) {
     info_.variant += strfmt(", split set of %zu files", parts_.size());
   }
