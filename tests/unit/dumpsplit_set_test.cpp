@@ -170,14 +170,23 @@ TEST(DumpsplitSet, OurPartsReadBackAsTheSource) {
       ASSERT_NE(*st, PageState::excluded) << p;
       EXPECT_EQ(0, std::memcmp(buf.data(), want->data(), buf.size())) << "PFN " << p;
     }
-    // Every part alone holds exactly its range.
+    // Every part alone holds exactly its range, and says so.
     for (size_t i = 0; i < parts.size(); ++i) {
       auto one = open_set({parts[i]}, {"one"});
       ASSERT_TRUE(one) << one.error().message;
       EXPECT_EQ((*one)->info().split_range, ranges[i]);
+      bool warned = false;
+      for (const auto& w : (*one)->info().warnings) warned |= w.find("only PFNs") != w.npos;
+      EXPECT_TRUE(warned) << "part " << i;
       EXPECT_EQ((*one)->present().count(),
                 s.present().count_range(ranges[i].first, ranges[i].second));
     }
+    // A set of one part (everything fitted) is the whole dump, without a warning.
+    auto all = write_parts(s, {{0, max}}, c);
+    auto whole = open_set({all[0]}, {"all"});
+    ASSERT_TRUE(whole) << whole.error().message;
+    EXPECT_EQ((*whole)->present(), s.present());
+    EXPECT_TRUE((*whole)->info().warnings.empty()) << (*whole)->info().warnings.front();
     // A part left out, or a part of a different split of the same dump.
     expect_refused({parts[0], parts[2], parts[3]}, {"p1", "p3", "p4"},
                    "no part holds PFNs 0x10-0x21 (before p3)");
