@@ -15,6 +15,9 @@ namespace dumpfmt::cli {
 
 namespace {
 
+constexpr size_t kMaxConcurrentParts = 16;  // beyond the CPU count; for parts on many disks
+constexpr size_t kMinBatchPages = 256;
+
 unsigned available_cpus() {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
@@ -154,30 +157,37 @@ Result<PartStats> write_parts(const PageSource& src, const DumpInfo& info, const
   } else {
     const unsigned cpus = job.base.pipeline.threads ? job.base.pipeline.threads : available_cpus();
     const size_t n = parts.size();
+    // Up to kMaxConcurrentParts parts (at least one per CPU) run at once, each
+    // with its share of the CPUs; the rest wait for a free slot.
+    const size_t slots = std::min<size_t>(n, std::max<size_t>(cpus, kMaxConcurrentParts));
     std::vector<Result<PipelineStats>> results(n, make_error(Errc::io, "not run"));
     std::vector<uint64_t> done(n, 0);
     std::mutex mu;
     std::atomic<bool> stop{false};
+    std::atomic<size_t> next{0};
     std::vector<std::thread> threads;
-    for (size_t i = 0; i < n; ++i) {
-      threads.emplace_back([&, i] {
-        PfnSet mine = pages;
-        mine.erase_range(0, job.parts[i].start);
-        mine.erase_range(job.parts[i].end, UINT64_MAX);
-        PipelineOptions po = job.base.pipeline;
-        po.threads = std::max<unsigned>(1, cpus / n + (i < cpus % n ? 1 : 0));
-        // Keep the memory of all pipelines together at that of one.
-        po.batch_pages = std::max<size_t>(256, po.batch_pages / n);
-        po.progress = [&, i](uint64_t d, uint64_t) {
-          std::lock_guard<std::mutex> lock(mu);
-          done[i] = d;
-          uint64_t sum = 0;
-          for (uint64_t x : done) sum += x;
-          progress.update(sum, total);
-        };
-        StoppableWriter w(*parts[i].out.writer, stop);
-        results[i] = run_pipeline(src, mine, w, po);
-        if (!results[i]) stop = true;
+    for (size_t slot = 0; slot < slots; ++slot) {
+      threads.emplace_back([&, slot] {
+        for (size_t i; (i = next++) < n;) {
+          PfnSet mine = pages;
+          mine.erase_range(0, job.parts[i].start);
+          mine.erase_range(job.parts[i].end, UINT64_MAX);
+          PipelineOptions po = job.base.pipeline;
+          po.threads = static_cast<unsigned>(
+              std::max<size_t>(1, cpus / slots + (slot < cpus % slots ? 1 : 0)));
+          // Keep the memory of all pipelines together near that of one.
+          po.batch_pages = std::max<size_t>(kMinBatchPages, po.batch_pages / slots);
+          po.progress = [&, i](uint64_t d, uint64_t) {
+            std::lock_guard<std::mutex> lock(mu);
+            done[i] = d;
+            uint64_t sum = 0;
+            for (uint64_t x : done) sum += x;
+            progress.update(sum, total);
+          };
+          StoppableWriter w(*parts[i].out.writer, stop);
+          results[i] = run_pipeline(src, mine, w, po);
+          if (!results[i]) stop = true;
+        }
       });
     }
     for (auto& t : threads) t.join();
