@@ -126,6 +126,9 @@ same_pages "-n 5 of 100 pages" small.elf s1 s2 s3 s4 s5
 lkdf_same "-n 5 of 100 pages" small.elf s1 s2 s3 s4 s5
 [[ "$(part_ranges | tail -3)" == $'0x64 0x64\n0x64 0x64\n0x64 0x64' ]] && ok ||
   bad "-n 5 of 100 pages: $(part_ranges | tr '\n' ' ')"
+# More parts than run at once (16, or one per CPU).
+expect 0 "-n 40" -- "$DUMPSPLIT" -q -n 40 in.elf $(seq -f 'n%g' 1 40)
+same_pages "-n 40" in.elf n*
 # --parallel pages (one pipeline) writes the same bytes as parts (a pipeline per part).
 expect 0 "--parallel pages" -- "$DUMPSPLIT" -q --parallel pages -n 3 in.elf q1 q2 q3
 for i in 1 2 3; do cmp -s p$i q$i && ok || bad "--parallel pages: part $i differs"; done
