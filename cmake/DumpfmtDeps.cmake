@@ -66,7 +66,8 @@ if(DUMPFMT_WITH_LIBBPF AND NOT DUMPFMT_STATIC_TOOLS)
     # end of the top directory.
     function(_dumpfmt_link_libbpf)
       target_link_libraries(dumpfmt PRIVATE $<BUILD_INTERFACE:dumpfmt::libbpf>)
-      target_link_libraries(dumpfmt INTERFACE $<BUILD_INTERFACE:dumpfmt::libbpf>)
+      target_link_libraries(dumpfmt INTERFACE $<BUILD_INTERFACE:dumpfmt::libbpf>
+                                              "$<INSTALL_INTERFACE:${libbpf_LIBRARY};${libelf_LIBRARY}>")
       # PUBLIC: tests that build BTF with libbpf's writer check it.
       target_compile_definitions(dumpfmt PUBLIC DUMPFMT_HAVE_LIBBPF=1)
     endfunction()

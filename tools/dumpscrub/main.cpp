@@ -14,7 +14,6 @@
 #include "dumpfmt/format.h"
 #include "dumpfmt/kernel/btf.h"
 #include "dumpfmt/kernel/kallsyms.h"
-#include "dumpfmt/kernel/release_scan.h"
 #include "dumpfmt_filters/page_filter.h"
 #include "dumpfmt_filters/scrub.h"
 #include "dumpfmt_filters/scrub_rules.h"
@@ -367,24 +366,6 @@ int main(int argc, char** argv) {
 
   // eraseinfo: what the source had, then ours.
   DumpInfo info = s.info();
-  // Sources without a utsname (/proc/vmcore's ELF) would leave the kdump
-  // header's mostly empty, and libkdumpfile then does not recognise Linux
-  // (no sysname) nor the architecture: fill it from init_uts_ns, as
-  // makedumpfile does.
-  if (info.uts.sysname.empty() || info.uts.machine.empty()) {
-    if (auto u = read_kernel_utsname(**km)) {
-      for (auto [dst, src_field] : {std::pair{&info.uts.sysname, &u->sysname},
-                                    {&info.uts.nodename, &u->nodename},
-                                    {&info.uts.release, &u->release},
-                                    {&info.uts.version, &u->version},
-                                    {&info.uts.machine, &u->machine},
-                                    {&info.uts.domainname, &u->domainname}}) {
-        if (dst->empty()) *dst = *src_field;
-      }
-    } else {
-      warn("no utsname for the output header: " + u.error().message);
-    }
-  }
   std::string eraseinfo = info.eraseinfo;
   if (!eraseinfo.empty() && eraseinfo.back() != '\n') eraseinfo += '\n';
   eraseinfo += erase.eraseinfo();
