@@ -16,7 +16,10 @@ jobs=${JOBS:-$(nproc)}
 
 packages=(build-essential cmake ninja-build pkg-config zlib1g-dev libdeflate-dev libzstd-dev
   liblz4-dev liblzo2-dev libsnappy-dev libelf-dev libgtest-dev libbenchmark-dev libcli11-dev
-  nlohmann-json3-dev zstd python3 python3-libkdumpfile makedumpfile time)
+  nlohmann-json3-dev libbpf-dev zstd python3 python3-libkdumpfile makedumpfile time)
+# Only the tests need these: crash, and the corpus kernel's debug vmlinux (~290 MB) so that
+# crash and dumpscrub's --vmlinux checks run instead of skipping.
+test_packages=(crash linux-image-6.1.0-56-cloud-amd64-dbg)
 
 stage() { echo "== $*"; }
 
@@ -82,7 +85,7 @@ case $what in
   deps) deps ;;
   build) deps && build ;;
   demo) deps && demo ;;
-  test) deps && test_all ;;
+  test) packages+=("${test_packages[@]}") && deps && test_all ;;
   *)
     echo "usage: ./setup.sh demo|test|deps|build" >&2
     exit 2 ;;
