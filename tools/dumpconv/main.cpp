@@ -1,10 +1,9 @@
 // dumpconv: convert a crash dump from any format dumpfmt reads to any format
 // it writes, recompressing pages; flattened streams in and out.
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "common/cli.h"
+#include "common/cli_options.h"
 #include "common/write_dump.h"
 #include "dumpfmt/flattened.h"
 #include "dumpfmt/format.h"
@@ -19,8 +18,8 @@ struct Options {
   std::vector<std::string> paths;  // INPUT... OUTPUT
   std::string rearrange_out;       // -R OUTPUT
   std::string format;
-  std::string codec;
-  bool zlib = false, lzo = false, snappy = false, zstd = false, elf = false;
+  cli::CodecChoice codec;
+  bool elf = false;
   bool flattened = false;
   bool quiet = false;
   bool keep_going = false;
@@ -48,23 +47,7 @@ int rearrange(const Options& o) {
 
 // Resolves -c/-l/-p/-z/--codec and -E/-f into a format and codec, or an error.
 Result<std::pair<std::string, CodecId>> resolve_output(const Options& o) {
-  int letters = o.zlib + o.lzo + o.snappy + o.zstd;
-  if (letters > 1 || (letters && !o.codec.empty())) {
-    return make_error(Errc::invalid_argument, "choose one codec (-c, -l, -p, -z or --codec)");
-  }
-  CodecId codec = CodecId::zlib;
-  if (o.lzo) codec = CodecId::lzo;
-  if (o.snappy) codec = CodecId::snappy;
-  if (o.zstd) codec = CodecId::zstd;
-  if (!o.codec.empty()) {
-    auto c = codec_from_name(o.codec);
-    if (!c) return make_error(Errc::invalid_argument, "unknown codec '" + o.codec + "'");
-    codec = *c;
-  }
-  if (!codec_built(codec)) {
-    return make_error(Errc::not_built,
-                      std::string(codec_name(codec)) + ": not built into this dumpconv");
-  }
+  DUMPFMT_TRY_ASSIGN(CodecId codec, cli::resolve_codec(o.codec, CodecId::zlib, kTool));
   std::string format = o.format.empty() ? (o.elf ? "elf" : "kdump") : o.format;
   if (o.elf && format != "elf") return make_error(Errc::invalid_argument, "-E conflicts with -f " + format);
   if (const Format* f = find_format(format); !f || !f->create_writer) {
@@ -84,11 +67,7 @@ int main(int argc, char** argv) {
       kTool};
   app.get_formatter()->column_width(30);
   app.add_option("paths", o.paths, "INPUT... OUTPUT")->type_name("FILE");
-  app.add_flag("-c", o.zlib, "kdump-compressed output, zlib pages (default)");
-  app.add_flag("-l", o.lzo, "kdump-compressed output, lzo pages");
-  app.add_flag("-p", o.snappy, "kdump-compressed output, snappy pages");
-  app.add_flag("-z", o.zstd, "kdump-compressed output, zstd pages");
-  app.add_option("--codec", o.codec, "page codec by name: none, zlib, lzo, snappy, zstd");
+  cli::add_codec_options(app, o.codec, "kdump-compressed output");
   app.add_option("--level", o.level, "codec level (default: the fastest, as makedumpfile)");
   app.add_flag("-E", o.elf, "ELF vmcore output (same as -f elf)");
   std::string writable;
@@ -108,13 +87,7 @@ int main(int argc, char** argv) {
   app.add_flag("--keep-going", o.keep_going,
                "write unreadable pages as zeros, report them, exit 3 (default: stop)");
   app.add_flag("-q,--quiet", o.quiet, "no progress on stderr");
-  app.add_flag_callback(
-      "-V,--version",
-      [] {
-        std::printf("%s\n", cli::version_line(kTool).c_str());
-        std::exit(0);
-      },
-      "print version and built-in codecs");
+  cli::add_version_flag(app, kTool);
   app.footer("Exit status: 0 success, 1 failure, 2 usage error, 3 done with unreadable pages.\n"
              "See dumpconv(1).");
   try {

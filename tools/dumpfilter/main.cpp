@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/cli.h"
+#include "common/cli_options.h"
 #include "common/write_dump.h"
 #include "dumpfmt/format.h"
 #include "dumpfmt_filters/page_filter.h"
@@ -26,8 +27,8 @@ struct Options {
   std::vector<std::string> paths;  // INPUT... OUTPUT
   int dump_level = -1;
   std::string exclude;
-  std::string codec;
-  bool zlib = false, lzo = false, snappy = false, zstd = false, elf = false;
+  cli::CodecChoice codec;
+  bool elf = false;
   bool flattened = false;
   bool quiet = false;
   bool keep_going = false;
@@ -37,28 +38,6 @@ struct Options {
   std::string budget;
   std::string io = "auto";
 };
-
-// Resolves -c/-l/-p/-z/--codec into a codec (dumpconv's letters).
-Result<CodecId> resolve_codec(const Options& o) {
-  int letters = o.zlib + o.lzo + o.snappy + o.zstd;
-  if (letters > 1 || (letters && !o.codec.empty())) {
-    return make_error(Errc::invalid_argument, "choose one codec (-c, -l, -p, -z or --codec)");
-  }
-  CodecId codec = CodecId::zlib;
-  if (o.lzo) codec = CodecId::lzo;
-  if (o.snappy) codec = CodecId::snappy;
-  if (o.zstd) codec = CodecId::zstd;
-  if (!o.codec.empty()) {
-    auto c = codec_from_name(o.codec);
-    if (!c) return make_error(Errc::invalid_argument, "unknown codec '" + o.codec + "'");
-    codec = *c;
-  }
-  if (!codec_built(codec)) {
-    return make_error(Errc::not_built,
-                      std::string(codec_name(codec)) + ": not built into this dumpfilter");
-  }
-  return codec;
-}
 
 std::string class_summary(const PageClassCounts& c) {
   std::string s;
@@ -104,11 +83,7 @@ int main(int argc, char** argv) {
                  "classes to exclude by name, comma-separated: zero, cache, private, user, free "
                  "(added to -d)")
       ->type_name("LIST");
-  app.add_flag("-c", o.zlib, "kdump-compressed output, zlib pages (default)");
-  app.add_flag("-l", o.lzo, "kdump-compressed output, lzo pages");
-  app.add_flag("-p", o.snappy, "kdump-compressed output, snappy pages");
-  app.add_flag("-z", o.zstd, "kdump-compressed output, zstd pages");
-  app.add_option("--codec", o.codec, "page codec by name: none, zlib, lzo, snappy, zstd, lz4");
+  cli::add_codec_options(app, o.codec, "kdump-compressed output");
   app.add_option("--level", o.level, "codec level (default: the fastest, as makedumpfile)");
   app.add_flag("-E", o.elf, "ELF vmcore output");
   app.add_flag("-F,--flatten", o.flattened, "write makedumpfile's flattened form (for pipes)");
@@ -129,13 +104,7 @@ int main(int argc, char** argv) {
   int message_level = 0;
   app.add_option("--message-level", message_level, "ignored (makedumpfile compatibility)")
       ->group("");
-  app.add_flag_callback(
-      "-V,--version",
-      [] {
-        std::printf("%s\n", cli::version_line(kTool).c_str());
-        std::exit(0);
-      },
-      "print version and built-in codecs");
+  cli::add_version_flag(app, kTool);
   app.footer(
       "Examples:\n"
       "  dumpfilter -d 31 -l /proc/vmcore /var/crash/vmcore     (kdump's usual core_collector)\n"
@@ -165,7 +134,7 @@ int main(int argc, char** argv) {
                      o.dry_run ? "need INPUT (see --help)" : "need INPUT and OUTPUT (see --help)");
     return cli::kExitUsage;
   }
-  auto codec = resolve_codec(o);
+  auto codec = cli::resolve_codec(o.codec, CodecId::zlib, kTool);
   if (!codec) {
     cli::print_error(kTool, codec.error());
     return cli::kExitUsage;
