@@ -17,6 +17,7 @@ constexpr uint64_t kMaxObjects = 1 << 15;  // slab.objects is 15 bits
 constexpr uint64_t kMaxCaches = 1 << 16;
 constexpr size_t kChunkPages = 4096;  // struct pages read per step
 constexpr size_t kMaxNotes = 8;
+constexpr uint64_t kMaxSlabBytes = uint64_t{4} << 20;  // an order-10 slab at most
 
 void note(ClassReport& r, std::string s) {
   if (r.notes.size() < kMaxNotes) r.notes.push_back(std::move(s));
@@ -149,6 +150,12 @@ class FreeWalker {
     const uint32_t ps = k_.page_size();
     const uint64_t slab_phys = pfn * ps;
     const uint64_t bytes = c->red_left_pad + objects * c->size;
+    if (bytes > kMaxSlabBytes) {
+      note(rep_, strfmt("slab at PFN %s (%s): %llu objects of %llu bytes is not a slab",
+                        hex(pfn).c_str(), c->name.c_str(), static_cast<unsigned long long>(objects),
+                        static_cast<unsigned long long>(c->size)));
+      return ok();
+    }
     mem_.resize((bytes + ps - 1) / ps * ps);
     if (auto st = k_.mem().read_phys(slab_phys, mem_); !st) {
       note(rep_, "slab at PFN " + hex(pfn) + " (" + c->name + "): " + st.error().message);

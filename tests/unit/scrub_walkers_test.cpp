@@ -243,6 +243,22 @@ TEST(ScrubSlab, AFreelistLeavingItsSlabStopsThere) {
   EXPECT_NE(r->notes[0].find("leaves the slab"), std::string::npos) << r->notes[0];
 }
 
+TEST(ScrubSlab, AnImplausibleSlabIsNotRead) {
+  SlabWorld w;
+  w.m.w32(w.cache_addr + 24, 4096);  // 4 KiB objects
+  w.m.w32(w.cache_addr + 28, 4000);
+  uint64_t pg = w.s.page_struct(w.slab_pfn);
+  w.m.w64(pg + 32, w.obj(0));
+  w.m.w32(pg + 40, 0x7fff << 16);  // 32767 objects: 128 MiB
+  auto& k = w.s.finish(Base::page_vmcoreinfo());
+  EraseSet e(4096);
+  auto r = erase_free_slab_objects(k, e);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->objects, 0u);
+  ASSERT_FALSE(r->notes.empty());
+  EXPECT_NE(r->notes[0].find("is not a slab"), std::string::npos) << r->notes[0];
+}
+
 TEST(ScrubSlab, ObjectAtResolvesPointersIntoObjects) {
   SlabWorld w;
   auto& k = w.s.finish(Base::page_vmcoreinfo());
