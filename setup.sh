@@ -53,12 +53,19 @@ build() {  # build [TARGET...]
 }
 
 demo() {
-  build dumpconv
+  local tools=(dumpconv)
+  [[ -f tools/dumpinfo/main.cpp ]] && tools+=(dumpinfo)
+  build "${tools[@]}"
   local out=$build/demo
   local sample=tests/data/sample-d31-part1of4.kdump
+  local info=$build/tools/dumpinfo
   mkdir -p "$out"
   stage "demo: the shipped real dump ($sample.zst, see tests/data/README.md)"
   zstd -q -d -f "$sample.zst" -o "$out/sample.kdump"
+  if [[ -x $info ]]; then
+    echo "\$ $info $out/sample.kdump   (first lines)"
+    "$info" "$out/sample.kdump" 2>&1 | head -9
+  fi
   local t
   for job in "-E|sample.elf|ELF vmcore" "-l|sample-lzo.kdump|kdump-compressed, lzo pages"; do
     local opt=${job%%|*} rest=${job#*|}
@@ -70,6 +77,10 @@ demo() {
     printf '   -> %s: %s, %s bytes (input %s bytes), %d ms\n' "$out/$file" "$desc" \
       "$(stat -c %s "$out/$file")" "$(stat -c %s "$out/sample.kdump")" \
       $((($(date +%s%N) - t) / 1000000))
+    if [[ -x $info ]]; then
+      echo "\$ $info --verify $out/$file"
+      "$info" --verify "$out/$file" 2>&1 | grep -v '^dumpinfo: verifying'
+    fi
   done
   stage "demo done: outputs in $out/"
 }
