@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 #include "dumpfmt/bytes.h"
@@ -94,6 +95,13 @@ std::string human_bytes(uint64_t n) {
     ++u;
   }
   return u == 0 ? strfmt("%llu B", static_cast<unsigned long long>(n)) : strfmt("%.1f %s", v, units[u]);
+}
+
+void prefer_passive_openmp_waits(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return;
+  if (::setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+  ::execv("/proc/self/exe", argv);
+  ::unsetenv("OMP_WAIT_POLICY");  // exec failed (no /proc): go on as we are
 }
 
 double now_seconds() {

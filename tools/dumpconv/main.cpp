@@ -59,6 +59,7 @@ Result<std::pair<std::string, CodecId>> resolve_output(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::prefer_passive_openmp_waits(argv);
   Options o;
   CLI::App app{
       "Convert a kernel crash dump between formats (ELF vmcore, kdump-compressed, flattened).\n"

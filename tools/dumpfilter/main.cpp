@@ -50,23 +50,10 @@ std::string class_summary(const PageClassCounts& c) {
   return s;
 }
 
-// The page pipeline's OpenMP workers spin while they wait for each other
-// (libgomp's default active wait). On a machine that is busy anyway that
-// doubles dumpfilter's CPU time and, measured on a loaded 2-CPU host, its wall
-// time too. libgomp reads OMP_WAIT_POLICY before main() runs, so the only way
-// to choose passive waiting from here is to set it and exec ourselves again,
-// once, and only when the user has not chosen a policy.
-void prefer_passive_openmp_waits(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return;
-  if (::setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
-  ::execv("/proc/self/exe", argv);
-  ::unsetenv("OMP_WAIT_POLICY");  // exec failed (no /proc): go on as we are
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  prefer_passive_openmp_waits(argv);
+  cli::prefer_passive_openmp_waits(argv);
   Options o;
   CLI::App app{
       "Exclude page classes from a kernel crash dump, as makedumpfile -d does, using only the\n"

@@ -16,7 +16,7 @@ namespace dumpfmt {
 
 struct PipelineOptions {
   unsigned threads = 0;       // 0: every CPU available
-  size_t batch_pages = 4096;  // pages per parallel batch (bounds memory)
+  size_t batch_pages = 1024;  // pages per batch; two batches are in flight (~9 MiB at 4 KiB)
   int level = 0;              // codec level
   /// Count per-page read failures, write them as zero pages and go on
   /// (the result reports them) instead of stopping at the first.
