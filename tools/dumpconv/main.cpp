@@ -125,9 +125,8 @@ int main(int argc, char** argv) {
     return cli::kExitFailure;
   }
   const PageSource& s = **src;
-  if (!o.quiet) {
-    for (const auto& w : s.info().warnings) cli::print_warning(kTool, w);
-  }
+  // Readers report warnings through oo.warn as they open (also kept in
+  // info().warnings for dumpinfo); printing both would say everything twice.
 
   cli::WriteJob job;
   job.tool = kTool;
