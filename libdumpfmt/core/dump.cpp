@@ -164,6 +164,7 @@ std::optional<std::string> vmcoreinfo_value(std::string_view text, std::string_v
 std::optional<std::string> find_vmcoreinfo(const std::vector<Note>& notes) {
   for (const auto& n : notes) {
     if (n.name == "VMCOREINFO") {
+      if (n.desc.empty()) return std::string();  // data() may be null: no strnlen on it
       const char* p = reinterpret_cast<const char*>(n.desc.data());
       // Text ends at the first NUL (the kernel pads the note) or at descsz.
       return std::string(p, strnlen(p, n.desc.size()));
