@@ -104,6 +104,14 @@ void prefer_passive_openmp_waits(char** argv) {
   ::unsetenv("OMP_WAIT_POLICY");  // exec failed (no /proc): go on as we are
 }
 
+OpenOptions open_options(std::string_view tool, std::string_view io) {
+  OpenOptions oo;
+  oo.io = io == "mmap" ? IoMode::mmap : io == "pread" ? IoMode::pread : IoMode::automatic;
+  std::string t(tool);
+  oo.warn = [t](const std::string& m) { print_warning(t, m); };
+  return oo;
+}
+
 double now_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "dumpfmt/codec.h"
+#include "dumpfmt/format.h"
 #include "dumpfmt/result.h"
 
 namespace dumpfmt::cli {
@@ -70,6 +71,11 @@ class Progress {
 /// tool chooses passive waiting by setting it and re-executing itself once,
 /// unless the user chose a policy. Call first thing in main().
 void prefer_passive_openmp_waits(char** argv);
+
+/// OpenOptions for a tool's --io choice (auto, mmap, pread), with reader
+/// warnings printed as "TOOL: warning: ..." as they arise (once: tools must
+/// not print info().warnings again).
+OpenOptions open_options(std::string_view tool, std::string_view io);
 
 /// Monotonic seconds.
 double now_seconds();

@@ -116,9 +116,7 @@ int main(int argc, char** argv) {
   }
 
   std::vector<std::string> inputs(o.paths.begin(), o.paths.end() - 1);
-  OpenOptions oo;
-  oo.io = o.io == "mmap" ? IoMode::mmap : o.io == "pread" ? IoMode::pread : IoMode::automatic;
-  oo.warn = [&](const std::string& m) { cli::print_warning(kTool, m); };
+  OpenOptions oo = cli::open_options(kTool, o.io);
   auto src = open_dump(inputs, oo);
   if (!src) {
     cli::print_error(kTool, src.error());

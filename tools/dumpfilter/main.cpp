@@ -137,19 +137,13 @@ int main(int argc, char** argv) {
   }
 
   std::vector<std::string> inputs(o.paths.begin(), o.paths.end() - (o.dry_run ? 0 : 1));
-  OpenOptions oo;
-  oo.io = o.io == "mmap" ? IoMode::mmap : o.io == "pread" ? IoMode::pread : IoMode::automatic;
-  oo.warn = [&](const std::string& m) { cli::print_warning(kTool, m); };
+  OpenOptions oo = cli::open_options(kTool, o.io);
   auto src = open_dump(inputs, oo);
   if (!src) {
     cli::print_error(kTool, src.error());
     return cli::kExitFailure;
   }
   const PageSource& s = **src;
-  if (!o.quiet) {
-    for (const auto& w : s.info().warnings) cli::print_warning(kTool, w);
-  }
-
   // The budget is shared out: the struct page reads get a sixteenth, the
   // pipeline's two batch buffers (raw page + compressed page per slot) a
   // quarter; the rest is for the page sets and the reader.
