@@ -1,20 +1,24 @@
 #!/bin/bash
 # Regenerates the committed seed corpora fuzz/corpus/<target>/ from the dumpgen CLI (synthetic
-# dumps of every layout the readers know, a few pages each) and, when the decompressed real
-# corpus is given, the real note areas and VMCOREINFO text of its ELF dumps.
+# dumps of every layout the readers know, a few pages each; split sets), fuzz_kernel_seeds
+# (printk rings, kallsyms tables, BTF) and, when the decompressed real corpus is given, the
+# real note areas and VMCOREINFO text of its ELF dumps.
 # usage: fuzz/make_seeds.sh BUILD_DIR [DECOMPRESSED_CORPUS_DIR]
-#   BUILD_DIR must have tests/support/dumpgen built (ninja -C BUILD_DIR dumpgen_cli).
+#   BUILD_DIR: a default (non-fuzz) build with tests, where
+#   `ninja -C BUILD_DIR dumpgen_cli fuzz_kernel_seeds` has run.
 set -euo pipefail
 
 build=${1:?build dir with tests/support/dumpgen}
 real=${2:-}
 gen=$build/tests/support/dumpgen
+kseeds=$build/fuzz/fuzz_kernel_seeds
 here=$(cd "$(dirname "$0")" && pwd)
 c=$here/corpus
 [[ -x $gen ]] || { echo "no $gen (ninja -C $build dumpgen_cli)" >&2; exit 1; }
+[[ -x $kseeds ]] || { echo "no $kseeds (ninja -C $build fuzz_kernel_seeds)" >&2; exit 1; }
 # Only the seeds generated here are rewritten: crash regressions (regress-*) added by hand stay.
 mine=(fuzz_elf fuzz_kdump fuzz_flattened fuzz_probe_any fuzz_notes fuzz_vmcoreinfo fuzz_s390
-  fuzz_sadump)
+  fuzz_sadump fuzz_split fuzz_printk fuzz_kallsyms fuzz_btf)
 for d in "${mine[@]}"; do
   mkdir -p "$c/$d"
   find "$c/$d" -type f ! -name 'regress-*' -delete
@@ -79,6 +83,50 @@ g fuzz_sadump sadump-media "${small[@]}" --sadump media
 cp "$tmp/ds.1" "$c/fuzz_sadump/sadump-diskset-disk1"
 g fuzz_sadump sadump-single-truncated "${small[@]}" --sadump single --truncate 12000
 cp "$c"/fuzz_s390/* "$c"/fuzz_sadump/* "$c/fuzz_probe_any/"
+
+# Sets of files for fuzz_split, carved as it reads them: a byte (part count - 2), the u32 LE
+# length of each part but the last, then the parts. 1 KiB pages keep a kdump part ~6 KiB.
+carve() {  # carve NAME PART...
+  local name=$1
+  shift
+  /usr/bin/python3 - "$c/fuzz_split/$name" "$@" <<'PY'
+import struct, sys
+parts = [open(p, "rb").read() for p in sys.argv[2:]]
+head = bytes([len(parts) - 2]) + b"".join(struct.pack("<I", len(p)) for p in parts[:-1])
+open(sys.argv[1], "wb").write(head + b"".join(parts))
+PY
+}
+set_of() {  # set_of NAME K DUMPGEN_ARGS...: dumpgen writes K files NAME.1 .. NAME.K, carved
+  local name=$1 k=$2
+  shift 2
+  "$gen" "$@" "$tmp/$name"
+  carve "$name" $(seq -f "$tmp/$name.%g" 1 "$k")
+}
+tiny=(--format kdump --page-size 1024 --pages 6 --zero-every 4 --random-every 5)
+set_of kdump-split2 2 "${tiny[@]}" --split 2
+set_of kdump-split3 3 "${tiny[@]}" --split 3
+for codec in none lzo snappy zstd; do
+  set_of kdump-split2-$codec 2 "${tiny[@]}" --codec $codec --split 2
+done
+set_of kdump-split2-i386 2 "${tiny[@]}" --arch i386 --split 2
+set_of kdump-split2-be-s390x 2 "${tiny[@]}" --arch s390x --split 2
+set_of kdump-split3-holes 3 --format kdump --page-size 1024 --range 0:2 --range 16:2 \
+  --ram-only 4:4 --split 3
+set_of kdump-split2-4k 2 --format kdump --pages 4 --zero-every 4 --split 2
+# Sets that must be refused: out of order is fine, the rest is not one dump.
+s3=$tmp/kdump-split3
+carve kdump-split3-shuffled "$s3.3" "$s3.1" "$s3.2"
+carve kdump-split3-missing-middle "$s3.1" "$s3.3"
+carve kdump-split-duplicate-part "$s3.1" "$s3.1"
+"$gen" --page-size 1024 --pages 2 "$tmp/elf"
+carve kdump-split-and-elf "$s3.1" "$tmp/elf"
+set_of sadump-disk-set2 2 --pages 2 --sadump disk-set
+set_of sadump-disk-set3 3 --pages 4 --sadump disk-set --disks 3
+set_of s390-multi-volume2 2 --arch s390x --pages 2 --range 8:1 --s390 multi-volume
+set_of s390-multi-volume3 3 --arch s390x --pages 4 --range 8:2 --s390 multi-volume --volumes 3
+
+# printk rings (lockless, records, plain), kallsyms tables and BTF blobs.
+"$kseeds" "$c"
 
 # Note areas (first byte: 0 little-endian, 1 big-endian) cut from the ELF seeds' PT_NOTE.
 notes_of() {  # notes_of ELF OUT

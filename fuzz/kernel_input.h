@@ -1,0 +1,90 @@
+// Shared by the kernel-structure fuzz targets (printk, kallsyms) and their seed writer: one
+// input carries a byte order, a VMCOREINFO text and a kernel memory image at a virtual address.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "dumpfmt/bytes.h"
+#include "dumpfmt/result.h"
+
+namespace dumpfmt::fuzz {
+
+// Input layout:
+//   [0]      flags: bit 0 big-endian, bit 1 32-bit kernel (4-byte unsigned long)
+//   [1..8]   base: kernel virtual address of the image (u64, little-endian)
+//   [9..]    VMCOREINFO text, up to the first NUL byte
+//   [...]    the memory image at base
+// Memory past the image reads as zeros up to the next 256 KiB boundary (the kernel image is
+// mapped in large pages, and the kallsyms names reader reads in 256 KiB-aligned chunks, so a
+// table near the image's end must still be readable); every other address fails with no_data.
+constexpr uint64_t kImageAlign = 256 << 10;
+constexpr size_t kKernelInputHeader = 9;
+
+struct KernelInput {
+  Endian endian = Endian::little;
+  uint32_t word_size = 8;
+  uint64_t base = 0;
+  std::string_view vmcoreinfo;
+  std::span<const std::byte> image;
+  uint64_t window = 0;  // readable bytes from base (the image, then zeros)
+
+  static std::optional<KernelInput> parse(const uint8_t* data, size_t size) {
+    if (size < kKernelInputHeader) return std::nullopt;
+    KernelInput in;
+    in.endian = (data[0] & 1) ? Endian::big : Endian::little;
+    in.word_size = (data[0] & 2) ? 4 : 8;
+    in.base = load<uint64_t>(reinterpret_cast<const std::byte*>(data + 1), Endian::little);
+    const char* text = reinterpret_cast<const char*>(data + kKernelInputHeader);
+    const size_t rest = size - kKernelInputHeader;
+    const void* nul = std::memchr(text, 0, rest);
+    if (!nul) return std::nullopt;
+    const size_t text_len = static_cast<size_t>(static_cast<const char*>(nul) - text);
+    in.vmcoreinfo = std::string_view(text, text_len);
+    const auto* img = reinterpret_cast<const std::byte*>(text + text_len + 1);
+    // An image that would run past the top of the address space is cut there.
+    const uint64_t room = ~uint64_t{0} - in.base;
+    in.image = std::span(img, static_cast<size_t>(std::min<uint64_t>(rest - text_len - 1, room)));
+    const uint64_t end = in.base + in.image.size();
+    // Modulo 2^64: an end rounded up to 2^64 gives the window up to the top.
+    const uint64_t end_up = end % kImageAlign ? end + (kImageAlign - end % kImageAlign) : end;
+    in.window = end_up - in.base;
+    return in;
+  }
+
+  Status read(uint64_t vaddr, std::span<std::byte> out) const {
+    const uint64_t off = vaddr - base;  // addresses below base wrap to >= window
+    if (off >= window || out.size() > window - off) {
+      return make_error(Errc::no_data, "fuzz memory: " + hex(vaddr) + " (+" +
+                                           std::to_string(out.size()) + ") not in the image");
+    }
+    const size_t have = off < image.size() ? std::min(image.size() - off, out.size()) : 0;
+    if (have) std::memcpy(out.data(), image.data() + off, have);
+    std::memset(out.data() + have, 0, out.size() - have);
+    return ok();
+  }
+
+  /// The bytes a parser can have read from this memory at most.
+  uint64_t readable() const { return window; }
+};
+
+/// Writes an input in the layout above (the seed writer's half of the format).
+inline std::string encode_kernel_input(Endian e, uint32_t word_size, uint64_t base,
+                                       std::string_view vmcoreinfo,
+                                       std::span<const std::byte> image) {
+  std::string out(kKernelInputHeader, '\0');
+  out[0] = static_cast<char>((e == Endian::big ? 1 : 0) | (word_size == 4 ? 2 : 0));
+  store(reinterpret_cast<std::byte*>(out.data() + 1), base, Endian::little);
+  out.append(vmcoreinfo);
+  out += '\0';
+  out.append(reinterpret_cast<const char*>(image.data()), image.size());
+  return out;
+}
+
+}  // namespace dumpfmt::fuzz
