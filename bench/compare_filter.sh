@@ -47,14 +47,17 @@ declare -A wall cpu rss size
 run_job() {  # run_job NAME COMMAND: appends wall and CPU seconds, keeps the highest RSS
   local name=$1 cmd=$2 out=$work/$1.out
   rm -f "$out"  # makedumpfile will not overwrite
+  # Wall time from the shell's microsecond clock: time(1)'s %e has 10 ms steps, as long as
+  # a whole -d 31 run on the corpus.
+  local t0=$EPOCHREALTIME
   if ! $timebin -f '%e %U %S %M' -o "$work/time" ${cmd//@OUT@/$out} >"$work/$name.log" 2>&1; then
     echo "$name failed:" >&2
     cat "$work/$name.log" >&2
     exit 1
   fi
-  local w u s kb
+  local t1=$EPOCHREALTIME w u s kb
   read -r w u s kb <"$work/time"
-  wall[$name]+="$w "
+  wall[$name]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.4f", b - a}') "
   cpu[$name]+="$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}') "
   [[ ${rss[$name]:-0} -ge $kb ]] || rss[$name]=$kb
   size[$name]=$(stat -c %s "$out")
@@ -74,7 +77,7 @@ ref=$(echo "${wall[makedumpfile]}" | median)
 for j in "${jobs[@]}"; do
   n=${j%%|*}
   med=$(echo "${wall[$n]}" | median)
-  printf '%-14s %8s %8s %8s %10.0f %12s %5s MiB %10.2fx\n' "$n" "$med" \
+  printf '%-14s %8.3f %8.3f %8s %10.0f %12s %5s MiB %10.2fx\n' "$n" "$med" \
     "$(echo "${wall[$n]}" | best)" "$(echo "${cpu[$n]}" | median)" \
     "$(awk -v b="$in_bytes" -v t="$med" 'BEGIN {print (t > 0 ? b / t / 1e6 : 0)}')" \
     "${size[$n]}" "$((rss[$n] / 1024))" "$(awk -v a="$ref" -v b="$med" 'BEGIN {print (b > 0 ? a / b : 0)}')"

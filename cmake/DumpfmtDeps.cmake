@@ -32,9 +32,6 @@ endif()
 if(DUMPFMT_WITH_LZ4)
   dumpfmt_find_lib(lz4 lz4.h lz4)
 endif()
-if(DUMPFMT_WITH_OPENMP)
-  find_package(OpenMP REQUIRED COMPONENTS CXX)
-endif()
 find_package(Threads REQUIRED)
 
 set(DUMPFMT_HAVE_LZO ${DUMPFMT_WITH_LZO})
@@ -42,7 +39,6 @@ set(DUMPFMT_HAVE_SNAPPY ${DUMPFMT_WITH_SNAPPY})
 set(DUMPFMT_HAVE_ZSTD ${DUMPFMT_WITH_ZSTD})
 set(DUMPFMT_HAVE_LZ4 ${DUMPFMT_WITH_LZ4})
 set(DUMPFMT_HAVE_LIBDEFLATE ${DUMPFMT_WITH_LIBDEFLATE})
-set(DUMPFMT_HAVE_OPENMP ${DUMPFMT_WITH_OPENMP})
 
 # --- libbpf: kernel BTF for dumpscrub's erase rules (libdumpfmt/kernel/btf.cpp) ---
 # Optional: without it Btf::built() is false and BTF-based rules report "not built".

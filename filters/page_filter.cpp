@@ -9,6 +9,7 @@
 
 #include "dumpfmt/bytes.h"
 #include "dumpfmt/kernel/kernel_memory.h"
+#include "dumpfmt/pipeline.h"
 
 namespace dumpfmt::filters {
 
@@ -29,7 +30,7 @@ Result<FilterResult> finish_zero(const PageSource& src, const FilterOptions& opt
 
 Result<uint64_t> remove_zero_pages(const PageSource& src, PfnSet& pages, unsigned threads,
                                    const std::function<void(uint64_t, uint64_t)>& progress) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 0) threads = available_cpus();
   const size_t page_size = src.info().page_size;
   // Work units: pieces of at most kZeroBlockPfns PFNs of one run.
   struct Unit {

@@ -86,8 +86,8 @@ std::string_view uts_machine_of(Arch a) {
   return r ? r->uts : "";
 }
 
-Result<std::vector<Note>> parse_notes(std::span<const std::byte> area, Endian e, uint64_t base_offset,
-                                      const std::string& file_name) {
+Result<std::vector<Note>> parse_notes(std::span<const std::byte> area, Endian e,
+                                      uint64_t base_offset, const std::string& file_name) {
   std::vector<Note> notes;
   size_t pos = 0;
   while (area.size() - pos >= 12) {
@@ -100,10 +100,11 @@ Result<std::vector<Note>> parse_notes(std::span<const std::byte> area, Endian e,
       // The last note's padding may be missing at the very end of the area.
       uint64_t unpadded = 12 + uint64_t{align4(namesz)} + uint64_t{descsz};
       if (namesz > area.size() || descsz > area.size() || unpadded > area.size() - pos) {
-        return make_error(Errc::corrupt,
-                          strfmt("%s: offset %s: ELF note (namesz %u, descsz %u) runs past the "
-                                 "end of the note area",
-                                 file_name.c_str(), hex(base_offset + pos).c_str(), namesz, descsz));
+        return make_error(
+            Errc::corrupt,
+            strfmt("%s: offset %s: ELF note (namesz %u, descsz %u) runs past the "
+                   "end of the note area",
+                   file_name.c_str(), hex(base_offset + pos).c_str(), namesz, descsz));
       }
       need = area.size() - pos;
     }
@@ -171,6 +172,20 @@ std::optional<std::string> find_vmcoreinfo(const std::vector<Note>& notes) {
     }
   }
   return std::nullopt;
+}
+
+Status PageSource::read_pages(Pfn first, std::span<std::byte> out,
+                              std::span<PageState> states) const {
+  const size_t ps = info().page_size;
+  if (out.size() != states.size() * ps) {
+    return make_error(Errc::invalid_argument,
+                      strfmt("read_pages: buffer of %zu bytes for %zu pages of %zu", out.size(),
+                             states.size(), ps));
+  }
+  for (size_t i = 0; i < states.size(); ++i) {
+    DUMPFMT_TRY_ASSIGN(states[i], read_page(first + i, out.subspan(i * ps, ps)));
+  }
+  return ok();
 }
 
 }  // namespace dumpfmt

@@ -3,6 +3,7 @@
 #include "dumpfmt/kernel/kernel_memory.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "dumpfmt/bytes.h"
@@ -117,10 +118,24 @@ Status KernelMemory::read_phys(uint64_t paddr, std::span<std::byte> out) const {
                                            " is not in the dump");
     }
     if (n == page_size_) {
-      // Whole pages go straight to the caller (struct page arrays, bulk reads).
-      DUMPFMT_TRY_ASSIGN(PageState s, src_.read_page(pfn, dst));
-      if (s == PageState::excluded) {
-        return make_error(Errc::no_data, "physical page " + hex(pfn) + " is not in the dump");
+      // Whole pages go straight to the caller (struct page arrays, bulk
+      // reads), as many at a time as are present in a row.
+      std::array<PageState, 64> states;
+      size_t pages = std::min<size_t>(states.size(), (out.size() - done) / page_size_);
+      for (size_t k = 1; k < pages; ++k) {
+        if (!src_.present().contains(pfn + k)) {
+          pages = k;
+          break;
+        }
+      }
+      n = pages * page_size_;
+      dst = out.subspan(done, n);
+      auto st = std::span(states).first(pages);
+      DUMPFMT_TRY(src_.read_pages(pfn, dst, st));
+      for (size_t k = 0; k < pages; ++k) {
+        if (st[k] == PageState::excluded) {
+          return make_error(Errc::no_data, "physical page " + hex(pfn + k) + " is not in the dump");
+        }
       }
     } else {
       DUMPFMT_TRY(read_page_cached(pfn, off, dst));

@@ -1,25 +1,35 @@
-// run_pipeline: read, transform, zero-detect and compress pages in parallel
-// batches; write them in PFN order. The only OpenMP user in libdumpfmt.
+// run_pipeline: read, transform, zero-detect and compress pages on worker
+// threads; write them in PFN order from the calling thread.
 //
-// Two batch buffers alternate: while the workers compress batch k, one thread
-// writes batch k-1, so the writer never waits for a whole batch to finish.
+// Pages flow through two batch buffers. The calling thread fills a batch with
+// PFNs, cuts it into chunks of consecutive PFNs and queues them; workers take
+// chunks, fetch each with one read_pages call and encode its pages into the
+// batch's slots. While the workers encode one batch the calling thread writes
+// the other, and the workers move straight on to the next batch as soon as it
+// is queued. Idle threads sleep on a condition variable: an OpenMP version of
+// this loop lost a core to libgomp's spinning workers at every batch barrier.
 #include "dumpfmt/pipeline.h"
 
+#include <sched.h>
+
 #include <algorithm>
-#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
 #include <mutex>
+#include <optional>
+#include <thread>
 #include <vector>
 
 #include "dumpfmt/bytes.h"
-#include "dumpfmt/config.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace dumpfmt {
 
 namespace {
+
+// Bytes fetched per read_pages call: large enough that per-call costs vanish,
+// small enough that a chunk stays in cache until it is compressed.
+constexpr size_t kChunkBytes = 128 << 10;
 
 struct Slot {
   Pfn pfn = 0;
@@ -33,39 +43,95 @@ struct Batch {
   std::vector<Slot> slots;
   std::vector<std::byte> data;  // slot i owns [i*stride, (i+1)*stride)
   size_t count = 0;
+  size_t pending = 0;  // chunks queued or being encoded
 };
 
-unsigned thread_count(unsigned wanted) {
-#ifdef _OPENMP
-  if (wanted == 0) wanted = static_cast<unsigned>(omp_get_max_threads());
-#endif
-  return std::max(1u, wanted);
-}
+struct Chunk {
+  Batch* batch;
+  size_t begin, end;  // slot indices; their PFNs are consecutive
+};
 
-int thread_id() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
+// The chunk queue and the worker threads. Destroying it stops and joins the
+// workers, so it must be declared after everything they touch.
+class Workers {
+ public:
+  template <class Encode>
+  Workers(unsigned n, Encode encode) {
+    for (unsigned i = 0; i < n; ++i) {
+      threads_.emplace_back([this, i, encode] {
+        for (;;) {
+          Chunk c;
+          {
+            std::unique_lock lock(mu_);
+            work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+            if (queue_.empty()) return;  // stop_ with nothing left
+            c = queue_.front();
+            queue_.pop_front();
+          }
+          encode(i, c);
+          std::lock_guard lock(mu_);
+          if (--c.batch->pending == 0) done_cv_.notify_all();
+        }
+      });
+    }
+  }
+  ~Workers() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+      queue_.clear();  // an early return: queued work no longer matters
+    }
+    work_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void submit(Batch& b, const std::vector<Chunk>& chunks) {
+    {
+      std::lock_guard lock(mu_);
+      b.pending += chunks.size();
+      queue_.insert(queue_.end(), chunks.begin(), chunks.end());
+    }
+    work_cv_.notify_all();
+  }
+  void wait(const Batch& b) {
+    std::unique_lock lock(mu_);
+    done_cv_.wait(lock, [&] { return b.pending == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  std::deque<Chunk> queue_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
 
 }  // namespace
+
+unsigned available_cpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<unsigned>(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 Result<PipelineStats> run_pipeline(const PageSource& src, const PfnSet& pages, DumpWriter& w,
                                    const PipelineOptions& opts) {
   const size_t page_size = src.info().page_size;
   const CodecId codec_id = w.wanted_codec();
-  const unsigned nthreads = thread_count(opts.threads);
+  const unsigned nthreads = opts.threads ? opts.threads : available_cpus();
   const size_t batch_pages = std::max<size_t>(1, opts.batch_pages);
+  const size_t chunk_pages = std::clamp<size_t>(kChunkBytes / page_size, 1, batch_pages);
 
-  // One codec and one scratch page per worker: codecs are single-threaded.
+  // Per worker: a codec (codecs are single-threaded) and a chunk buffer.
   std::vector<std::unique_ptr<Codec>> codecs(nthreads);
   for (auto& c : codecs) {
     DUMPFMT_TRY_ASSIGN(c, make_codec(codec_id, opts.level));
   }
   const size_t stride = std::max(page_size, codecs[0]->max_compressed_size(page_size));
-  std::vector<std::vector<std::byte>> scratch(nthreads, std::vector<std::byte>(page_size));
+  std::vector<std::vector<std::byte>> scratch(nthreads);
+  std::vector<std::vector<PageState>> scratch_states(nthreads);
 
   Batch batches[2];
   for (auto& b : batches) {
@@ -82,23 +148,21 @@ Result<PipelineStats> run_pipeline(const PageSource& src, const PfnSet& pages, D
     if (!fatal) fatal = std::move(e);
   };
 
-  // Encodes one page into its slot; runs on any worker thread.
-  auto encode = [&](Batch& b, size_t i) {
+  // Encodes one page, already read with state `st`, into its slot.
+  auto encode_page = [&](unsigned tid, Batch& b, size_t i, std::span<std::byte> page,
+                         Result<PageState> st) {
     Slot& s = b.slots[i];
-    int tid = thread_id();
-    std::span<std::byte> page(scratch[static_cast<size_t>(tid)]);
     std::span<std::byte> out(b.data.data() + i * stride, stride);
     s.zero = false;
     s.failed = false;
-    auto st = src.read_page(s.pfn, page);
     Error err;
     bool bad = false;
     if (!st) {
       err = std::move(st).error();
       bad = true;
     } else if (*st == PageState::excluded) {
-      err = make_error(Errc::no_data, strfmt("page %s is excluded from the source dump",
-                                             hex(s.pfn).c_str()));
+      err = make_error(Errc::no_data,
+                       strfmt("page %s is excluded from the source dump", hex(s.pfn).c_str()));
       bad = true;
     } else if (opts.transform) {
       auto t = opts.transform(s.pfn, page);
@@ -118,12 +182,12 @@ Result<PipelineStats> run_pipeline(const PageSource& src, const PfnSet& pages, D
       if (stats.first_failure.empty()) stats.first_failure = err.message;
       return;
     }
-    if ((st && *st == PageState::zero) || is_zero(page)) {
+    if (*st == PageState::zero || is_zero(page)) {
       s.zero = true;
       return;
     }
     if (codec_id != CodecId::none) {
-      auto n = codecs[static_cast<size_t>(tid)]->compress(page, out);
+      auto n = codecs[tid]->compress(page, out);
       if (!n) {
         record_error(std::move(n).error());
         s.failed = true;
@@ -140,7 +204,28 @@ Result<PipelineStats> run_pipeline(const PageSource& src, const PfnSet& pages, D
     s.size = static_cast<uint32_t>(page_size);
   };
 
-  // Hands one finished batch to the writer, in order; runs on one thread.
+  // Reads a chunk with one call; if that fails, page by page so that each
+  // failure is attributed to its page (and --keep-going loses only those).
+  auto encode_chunk = [&](unsigned tid, const Chunk& c) {
+    {
+      std::lock_guard<std::mutex> lock(err_mu);
+      if (fatal) return;  // the run is over; don't waste the time
+    }
+    const size_t n = c.end - c.begin;
+    auto& buf = scratch[tid];
+    auto& states = scratch_states[tid];
+    buf.resize(n * page_size);
+    states.resize(n);
+    const Pfn first = c.batch->slots[c.begin].pfn;
+    const bool whole = n > 1 && src.read_pages(first, buf, states).has_value();
+    for (size_t k = 0; k < n; ++k) {
+      std::span<std::byte> page(buf.data() + k * page_size, page_size);
+      Result<PageState> st = whole ? Result<PageState>(states[k]) : src.read_page(first + k, page);
+      encode_page(tid, *c.batch, c.begin + k, page, std::move(st));
+    }
+  };
+
+  // Hands one finished batch to the writer, in order.
   auto drain = [&](Batch& b) -> Status {
     for (size_t i = 0; i < b.count; ++i) {
       const Slot& s = b.slots[i];
@@ -165,15 +250,23 @@ Result<PipelineStats> run_pipeline(const PageSource& src, const PfnSet& pages, D
     return ok();
   };
 
-  // Walk the page set run by run, filling batches.
+  // Walks the page set run by run, filling a batch and cutting it into chunks
+  // that never cross a run.
   std::vector<std::pair<Pfn, Pfn>> runs;
   pages.for_each_run([&](Pfn a, Pfn b) { runs.emplace_back(a, b); });
   size_t run_i = 0;
   Pfn next_pfn = runs.empty() ? 0 : runs[0].first;
+  std::vector<Chunk> chunks;
   auto fill = [&](Batch& b) {
     b.count = 0;
+    chunks.clear();
     while (b.count < batch_pages && run_i < runs.size()) {
-      b.slots[b.count++].pfn = next_pfn++;
+      const size_t n = static_cast<size_t>(
+          std::min<uint64_t>({runs[run_i].second - next_pfn, batch_pages - b.count, chunk_pages}));
+      for (size_t k = 0; k < n; ++k) b.slots[b.count + k].pfn = next_pfn + k;
+      chunks.push_back({&b, b.count, b.count + n});
+      b.count += n;
+      next_pfn += n;
       if (next_pfn >= runs[run_i].second) {
         ++run_i;
         if (run_i < runs.size()) next_pfn = runs[run_i].first;
@@ -181,27 +274,23 @@ Result<PipelineStats> run_pipeline(const PageSource& src, const PfnSet& pages, D
     }
   };
 
-  Status write_status;
+  Workers workers(nthreads, encode_chunk);
   int cur = 0;
-  bool have_prev = false;
+  for (Batch& b : batches) {
+    fill(b);
+    workers.submit(b, chunks);
+  }
   for (;;) {
     Batch& b = batches[cur];
-    Batch& prev = batches[cur ^ 1];
-    fill(b);
-    if (b.count == 0 && !have_prev) break;
-    const bool write_prev = have_prev;
-#pragma omp parallel num_threads(static_cast<int>(nthreads))
+    workers.wait(b);
     {
-#pragma omp single nowait
-      {
-        if (write_prev) write_status = drain(prev);
-      }
-#pragma omp for schedule(dynamic, 16) nowait
-      for (size_t i = 0; i < b.count; ++i) encode(b, i);
+      std::lock_guard<std::mutex> lock(err_mu);
+      if (fatal) return *fatal;
     }
-    if (!write_status) return std::move(write_status).error();
-    if (fatal) return *fatal;
-    have_prev = b.count > 0;
+    if (b.count == 0) break;  // batches finish in order: nothing after it either
+    DUMPFMT_TRY(drain(b));
+    fill(b);
+    workers.submit(b, chunks);
     cur ^= 1;
   }
   DUMPFMT_TRY(w.finish());

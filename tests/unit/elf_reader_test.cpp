@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "dumpfmt/bytes.h"
 #include "dumpfmt/file.h"
 #include "dumpfmt/format.h"
 #include "dumpgen.h"
@@ -317,6 +318,8 @@ std::vector<std::byte> tail_image() {
   return im.bytes();
 }
 
+void expect_read_pages_agree(const PageSource& s);
+
 TEST(ElfReader, FileszBelowMemszIsZeroByDefault) {
   auto r = open_bytes(tail_image());
   ASSERT_TRUE(r) << r.error().message;
@@ -388,6 +391,7 @@ TEST(ElfReader, PartialEdgePages) {
   EXPECT_EQ(read(s, 0x100), expect_100);
   EXPECT_EQ(read(s, 0x101), page_fill(0x101));
   EXPECT_EQ(read(s, 0x200), page_fill(0x200));
+  expect_read_pages_agree(s);
 }
 
 TEST(ElfReader, QemuStyleZeroVaddrOpens) {
@@ -818,6 +822,41 @@ TEST(ElfReader, ConcurrentReads) {
   EXPECT_EQ(bad.load(), 0);
 }
 
+// read_pages (one read per run of file-contiguous pages) must give what
+// read_page gives, page for page, for every window of the present set,
+// whatever kinds of run (data, zero tail, edge page) the window spans.
+void expect_read_pages_agree(const PageSource& s) {
+  const size_t ps = s.info().page_size;
+  std::vector<std::pair<Pfn, Pfn>> runs;
+  s.present().for_each_run([&](Pfn a, Pfn b) { runs.emplace_back(a, b); });
+  for (auto [a, b] : runs) {
+    for (Pfn first = a; first < b; ++first) {
+      for (uint64_t n : {2, 3, 5, 17}) {
+        if (first + n > b) break;
+        SCOPED_TRACE(strfmt("read_pages(%s, %llu)", hex(first).c_str(),
+                            static_cast<unsigned long long>(n)));
+        std::vector<std::byte> got(n * ps, std::byte{0x5a});
+        std::vector<PageState> states(n);
+        auto st = s.read_pages(first, got, states);
+        ASSERT_TRUE(st) << st.error().message;
+        for (uint64_t k = 0; k < n; ++k) {
+          std::vector<std::byte> want(ps);
+          auto w = s.read_page(first + k, want);
+          ASSERT_TRUE(w) << w.error().message;
+          EXPECT_EQ(states[k], *w) << k;
+          EXPECT_EQ(std::memcmp(got.data() + k * ps, want.data(), ps), 0) << k;
+        }
+      }
+    }
+  }
+  // A buffer that does not fit the count is refused, not overrun.
+  std::vector<std::byte> small(ps);
+  std::vector<PageState> two(2);
+  if (!runs.empty()) {
+    EXPECT_FALSE(s.read_pages(runs.front().first, small, two));
+  }
+}
+
 // --- cross-check against dumpgen (tests/support: a second, independent ELF writer)
 
 void expect_matches_dumpgen(const dumpgen::DumpSpec& spec, bool tail_is_zero) {
@@ -868,6 +907,7 @@ void expect_matches_dumpgen(const dumpgen::DumpSpec& spec, bool tail_is_zero) {
       }
     }
   }
+  expect_read_pages_agree(s);
 }
 
 dumpgen::DumpSpec gen_spec(const std::string& arch) {

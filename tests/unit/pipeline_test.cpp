@@ -2,6 +2,7 @@
 // zero detection, thread counts, transforms and per-page failures.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <set>
 
@@ -190,4 +191,86 @@ TEST(Pipeline, TransformRewritesBeforeCompression) {
   auto st = run_pipeline(src, src.present(), w, o);
   ASSERT_TRUE(st.has_value()) << st.error().message;
   EXPECT_EQ(w.pages.at(3), std::vector<std::byte>(kPage, std::byte{0xAA}));
+}
+
+namespace {
+
+// A source that reads chunks in one go (as ELF does) and fails a whole chunk
+// when any page of it is bad: the pipeline must find the bad page itself.
+class ChunkedSource : public FakeSource {
+ public:
+  using FakeSource::FakeSource;
+  Status read_pages(Pfn first, std::span<std::byte> out,
+                    std::span<PageState> states) const override {
+    ++chunk_calls;
+    for (size_t k = 0; k < states.size(); ++k) {
+      if (bad.count(first + k)) return make_error(Errc::io, "chunk read failed");
+    }
+    return PageSource::read_pages(first, out, states);
+  }
+  mutable std::atomic<uint64_t> chunk_calls{0};
+};
+
+// Fails on its n-th page, as a full disk would.
+class FailingWriter : public RecordingWriter {
+ public:
+  FailingWriter(CodecId c, size_t n) : RecordingWriter(c), fail_at_(n) {}
+  Status write_page(const EncodedPage& p) override {
+    if (order.size() == fail_at_) return make_error(Errc::io, "disk full");
+    return RecordingWriter::write_page(p);
+  }
+
+ private:
+  size_t fail_at_;
+};
+
+}  // namespace
+
+TEST(Pipeline, ChunkReadsAndPerPageFallback) {
+  ChunkedSource src(sample_set());
+  src.bad = {2500, 100007};
+  RecordingWriter w(CodecId::lzo);
+  PipelineOptions o;
+  o.threads = 3;
+  o.keep_going = true;
+  auto st = run_pipeline(src, src.present(), w, o);
+  ASSERT_TRUE(st.has_value()) << st.error().message;
+  EXPECT_EQ(st->failed_pages, 2u);  // only the bad pages, not their chunks
+  EXPECT_GT(src.chunk_calls.load(), 0u);
+  EXPECT_LT(src.chunk_calls.load(), src.present().count() / 8);  // pages really go in chunks
+  ASSERT_EQ(w.order.size(), src.present().count());
+  for (const auto& [pfn, page] : w.pages) {
+    std::vector<std::byte> want(kPage);
+    if (src.bad.count(pfn)) {
+      EXPECT_TRUE(is_zero(page));
+      continue;
+    }
+    if (pfn % 7 != 0) FakeSource::fill(pfn, want);
+    ASSERT_EQ(page, want) << pfn;
+  }
+}
+
+TEST(Pipeline, WriterFailureStopsEveryThread) {
+  for (size_t fail_at : {size_t{0}, size_t{1}, size_t{1500}, size_t{5502}}) {
+    SCOPED_TRACE(fail_at);
+    FakeSource src(sample_set());
+    FailingWriter w(CodecId::zlib, fail_at);
+    PipelineOptions o;
+    o.threads = 4;
+    o.batch_pages = 300;
+    auto st = run_pipeline(src, src.present(), w, o);
+    ASSERT_FALSE(st.has_value());
+    EXPECT_NE(st.error().message.find("disk full"), std::string::npos);
+    EXPECT_EQ(w.order.size(), fail_at);
+    EXPECT_FALSE(w.finished);
+  }
+}
+
+TEST(Pipeline, EmptySetFinishes) {
+  FakeSource src(PfnSet{});
+  RecordingWriter w(CodecId::zlib);
+  auto st = run_pipeline(src, src.present(), w, PipelineOptions{});
+  ASSERT_TRUE(st.has_value()) << st.error().message;
+  EXPECT_EQ(st->pages, 0u);
+  EXPECT_TRUE(w.finished);
 }

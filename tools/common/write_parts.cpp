@@ -1,8 +1,6 @@
 // write_parts: the parts of a split dump written at once (see write_parts.h).
 #include "common/write_parts.h"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -10,6 +8,7 @@
 
 #include "common/cli.h"
 #include "dumpfmt/bytes.h"
+#include "dumpfmt/pipeline.h"
 
 namespace dumpfmt::cli {
 
@@ -17,12 +16,6 @@ namespace {
 
 constexpr size_t kMaxConcurrentParts = 16;  // beyond the CPU count; for parts on many disks
 constexpr size_t kMinBatchPages = 256;
-
-unsigned available_cpus() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1u, std::thread::hardware_concurrency());
-}
 
 // Enforces the size limit as bytes are written (the guarantee does not rest
 // on the caller's arithmetic) and remembers how large the part became.

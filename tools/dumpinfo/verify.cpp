@@ -8,6 +8,8 @@
 #include <chrono>
 #include <thread>
 
+#include "dumpfmt/pipeline.h"
+
 namespace dumpfmt::dumpinfo {
 
 namespace {
@@ -36,7 +38,7 @@ VerifyReport verify_pages(const PageSource& src, const VerifyOptions& opts) {
     }
   });
   const uint64_t total = src.present().count();
-  unsigned n = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned n = opts.threads ? opts.threads : available_cpus();
   n = static_cast<unsigned>(std::min<size_t>(n, std::max<size_t>(1, chunks.size())));
 
   std::atomic<size_t> next{0};

@@ -229,6 +229,8 @@ class ElfSource final : public PageSource {
   const PfnSet& present() const override { return present_; }
   const PfnSet& ram() const override { return ram_; }
   Result<PageState> read_page(Pfn pfn, std::span<std::byte> out) const override;
+  Status read_pages(Pfn first, std::span<std::byte> out,
+                    std::span<PageState> states) const override;
 
   std::unique_ptr<File> file_;
   DumpInfo info_;
@@ -284,6 +286,31 @@ Result<PageState> ElfSource::read_page(Pfn pfn, std::span<std::byte> out) const 
     }
   }
   return PageState::excluded;
+}
+
+// Consecutive pages of one data run are consecutive in the file: one read
+// serves them all (the pipeline asks for chunks of 32 or so). Anything else
+// goes page by page.
+Status ElfSource::read_pages(Pfn first, std::span<std::byte> out,
+                             std::span<PageState> states) const {
+  const uint64_t ps = info_.page_size;
+  const uint64_t n = states.size();
+  auto it = std::upper_bound(runs_.begin(), runs_.end(), first,
+                             [](Pfn p, const Run& r) { return p < r.lo; });
+  if (n > 1 && out.size() == n * ps && it != runs_.begin()) {
+    const Run& r = *std::prev(it);
+    if (first >= r.lo && r.hi - first >= n && r.kind != RunKind::edge) {
+      if (r.kind == RunKind::zero) {
+        std::memset(out.data(), 0, out.size());
+        std::fill(states.begin(), states.end(), PageState::zero);
+        return ok();
+      }
+      DUMPFMT_TRY(read_bytes(r.arg + (first - r.lo) * ps, out, first));
+      std::fill(states.begin(), states.end(), PageState::present);
+      return ok();
+    }
+  }
+  return PageSource::read_pages(first, out, states);
 }
 
 // --- building the source ---------------------------------------------------

@@ -1,5 +1,5 @@
 // The page pipeline every tool uses: source → (transform) → compress → sink.
-// Pages are read and compressed in parallel batches and written in order.
+// Pages are read and compressed by worker threads and written in order.
 #pragma once
 
 #include <cstdint>
@@ -14,8 +14,11 @@
 
 namespace dumpfmt {
 
+/// CPUs this process may run on (its affinity mask), at least 1.
+unsigned available_cpus();
+
 struct PipelineOptions {
-  unsigned threads = 0;       // 0: every CPU available
+  unsigned threads = 0;       // compression threads; 0: available_cpus()
   size_t batch_pages = 1024;  // pages per batch; two batches are in flight (~9 MiB at 4 KiB)
   int level = 0;              // codec level
   /// Count per-page read failures, write them as zero pages and go on
@@ -28,12 +31,12 @@ struct PipelineOptions {
 };
 
 struct PipelineStats {
-  uint64_t pages = 0;          // pages handed to the writer
+  uint64_t pages = 0;  // pages handed to the writer
   uint64_t zero_pages = 0;
-  uint64_t raw_pages = 0;      // stored uncompressed (incompressible or codec none)
-  uint64_t bytes_out = 0;      // payload bytes handed to the writer
-  uint64_t failed_pages = 0;   // read failures tolerated by keep_going
-  std::string first_failure;   // message of the first tolerated failure
+  uint64_t raw_pages = 0;     // stored uncompressed (incompressible or codec none)
+  uint64_t bytes_out = 0;     // payload bytes handed to the writer
+  uint64_t failed_pages = 0;  // read failures tolerated by keep_going
+  std::string first_failure;  // message of the first tolerated failure
 };
 
 /// Writes every PFN of `pages` from `src` to `w` (already begun), then calls
