@@ -71,11 +71,24 @@ std::optional<uint64_t> parse_size(std::string_view s) {
   double mult = 1;
   if (!suffix.empty()) {
     switch (suffix[0]) {
-      case 'k': case 'K': mult = 1024.0; break;
-      case 'm': case 'M': mult = 1024.0 * 1024; break;
-      case 'g': case 'G': mult = 1024.0 * 1024 * 1024; break;
-      case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; break;
-      default: return std::nullopt;
+      case 'k':
+      case 'K':
+        mult = 1024.0;
+        break;
+      case 'm':
+      case 'M':
+        mult = 1024.0 * 1024;
+        break;
+      case 'g':
+      case 'G':
+        mult = 1024.0 * 1024 * 1024;
+        break;
+      case 't':
+      case 'T':
+        mult = 1024.0 * 1024 * 1024 * 1024;
+        break;
+      default:
+        return std::nullopt;
     }
     suffix.remove_prefix(1);
     if (suffix == "iB" || suffix == "B" || suffix == "ib" || suffix == "b") suffix = {};
@@ -94,21 +107,17 @@ std::string human_bytes(uint64_t n) {
     v /= 1024;
     ++u;
   }
-  return u == 0 ? strfmt("%llu B", static_cast<unsigned long long>(n)) : strfmt("%.1f %s", v, units[u]);
+  return u == 0 ? strfmt("%llu B", static_cast<unsigned long long>(n))
+                : strfmt("%.1f %s", v, units[u]);
 }
 
-void prefer_passive_openmp_waits(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return;
-  if (::setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
-  ::execv("/proc/self/exe", argv);
-  ::unsetenv("OMP_WAIT_POLICY");  // exec failed (no /proc): go on as we are
-}
-
-OpenOptions open_options(std::string_view tool, std::string_view io) {
+OpenOptions open_options(std::string_view tool, std::string_view io, bool quiet) {
   OpenOptions oo;
   oo.io = io == "mmap" ? IoMode::mmap : io == "pread" ? IoMode::pread : IoMode::automatic;
   std::string t(tool);
-  oo.warn = [t](const std::string& m) { print_warning(t, m); };
+  oo.warn = [t, quiet](const std::string& m) {
+    if (!quiet) print_warning(t, m);
+  };
   return oo;
 }
 

@@ -65,17 +65,10 @@ class Progress {
   double last_ = -1;
 };
 
-/// The page pipeline's OpenMP workers spin while they wait for each other
-/// (libgomp's default active wait); on a busy machine that doubles a tool's
-/// CPU and wall time. libgomp reads OMP_WAIT_POLICY before main() runs, so a
-/// tool chooses passive waiting by setting it and re-executing itself once,
-/// unless the user chose a policy. Call first thing in main().
-void prefer_passive_openmp_waits(char** argv);
-
 /// OpenOptions for a tool's --io choice (auto, mmap, pread), with reader
 /// warnings printed as "TOOL: warning: ..." as they arise (once: tools must
 /// not print info().warnings again).
-OpenOptions open_options(std::string_view tool, std::string_view io);
+OpenOptions open_options(std::string_view tool, std::string_view io, bool quiet = false);
 
 /// Monotonic seconds.
 double now_seconds();

@@ -20,6 +20,13 @@ inline void add_codec_options(CLI::App& app, CodecChoice& c, const std::string& 
   app.add_option("--codec", c.name, "page codec by name: none, zlib, lzo, snappy, zstd, lz4");
 }
 
+/// --io auto|mmap|pread into `io` (see open_options).
+inline void add_io_option(CLI::App& app, std::string& io) {
+  app.add_option("--io", io,
+                 "input access: auto (mmap for /proc/vmcore, pread otherwise), mmap, pread")
+      ->check(CLI::IsMember({"auto", "mmap", "pread"}));
+}
+
 /// -V/--version: prints version_line(tool) and exits 0.
 inline void add_version_flag(CLI::App& app, const std::string& tool) {
   app.add_flag_callback(

@@ -49,7 +49,8 @@ int rearrange(const Options& o) {
 Result<std::pair<std::string, CodecId>> resolve_output(const Options& o) {
   DUMPFMT_TRY_ASSIGN(CodecId codec, cli::resolve_codec(o.codec, CodecId::zlib, kTool));
   std::string format = o.format.empty() ? (o.elf ? "elf" : "kdump") : o.format;
-  if (o.elf && format != "elf") return make_error(Errc::invalid_argument, "-E conflicts with -f " + format);
+  if (o.elf && format != "elf")
+    return make_error(Errc::invalid_argument, "-E conflicts with -f " + format);
   if (const Format* f = find_format(format); !f || !f->create_writer) {
     return make_error(Errc::invalid_argument, "unknown output format '" + format + "'");
   }
@@ -59,7 +60,6 @@ Result<std::pair<std::string, CodecId>> resolve_output(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::prefer_passive_openmp_waits(argv);
   Options o;
   CLI::App app{
       "Convert a kernel crash dump between formats (ELF vmcore, kdump-compressed, flattened).\n"
@@ -83,14 +83,14 @@ int main(int argc, char** argv) {
                  "read a flattened stream from stdin and rearrange it into OUTPUT")
       ->type_name("OUTPUT");
   app.add_option("--num-threads", o.threads, "compression threads (default: all CPUs)");
-  app.add_option("--io", o.io, "input access: auto, mmap, pread")
-      ->check(CLI::IsMember({"auto", "mmap", "pread"}));
+  cli::add_io_option(app, o.io);
   app.add_flag("--keep-going", o.keep_going,
                "write unreadable pages as zeros, report them, exit 3 (default: stop)");
   app.add_flag("-q,--quiet", o.quiet, "no progress on stderr");
   cli::add_version_flag(app, kTool);
-  app.footer("Exit status: 0 success, 1 failure, 2 usage error, 3 done with unreadable pages.\n"
-             "See dumpconv(1).");
+  app.footer(
+      "Exit status: 0 success, 1 failure, 2 usage error, 3 done with unreadable pages.\n"
+      "See dumpconv(1).");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -53,7 +53,6 @@ std::string class_summary(const PageClassCounts& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::prefer_passive_openmp_waits(argv);
   Options o;
   CLI::App app{
       "Exclude page classes from a kernel crash dump, as makedumpfile -d does, using only the\n"
@@ -78,9 +77,7 @@ int main(int argc, char** argv) {
   app.add_option("--memory-budget", o.budget,
                  "memory for buffers, e.g. 32M (default 64M, for a capture kernel)")
       ->type_name("SIZE");
-  app.add_option("--io", o.io,
-                 "input access: auto (mmap for /proc/vmcore, pread otherwise), mmap, pread")
-      ->check(CLI::IsMember({"auto", "mmap", "pread"}));
+  cli::add_io_option(app, o.io);
   app.add_flag("--keep-going", o.keep_going,
                "write unreadable pages as zeros, report them, exit 3 (default: stop)");
   app.add_flag("-n,--dry-run", o.dry_run,

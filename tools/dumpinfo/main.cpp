@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "common/cli.h"
+#include "common/cli_options.h"
 #include "dumpfmt/kernel/kernel_memory.h"
 #include "dumpfmt/kernel/printk.h"
 #include "identify.h"
@@ -80,16 +81,9 @@ int main(int argc, char** argv) {
       ->type_name("SIZE");
   app.add_flag("--all-ranges", o.all_ranges, "list every memory range (default: the first 16)");
   app.add_option("--num-threads", o.threads, "threads for --verify and --mem-usage (default: all)");
-  app.add_option("--io", o.io, "input access: auto, mmap, pread")
-      ->check(CLI::IsMember({"auto", "mmap", "pread"}));
+  cli::add_io_option(app, o.io);
   app.add_flag("-q,--quiet", o.quiet, "no progress on stderr");
-  app.add_flag_callback(
-      "-V,--version",
-      [] {
-        std::printf("%s\n", cli::version_line(kTool).c_str());
-        std::exit(0);
-      },
-      "print version and built-in codecs");
+  cli::add_version_flag(app, kTool);
   app.footer(
       "Exit status: 0 success (with --verify: the dump is sound), 1 failure (with --verify: the\n"
       "dump is damaged or cannot be opened), 2 usage error. See dumpinfo(1).");
@@ -130,11 +124,7 @@ int main(int argc, char** argv) {
     return rc;
   };
 
-  OpenOptions oo;
-  oo.io = o.io == "mmap" ? IoMode::mmap : o.io == "pread" ? IoMode::pread : IoMode::automatic;
-  oo.warn = [&](const std::string& m) {
-    if (!o.quiet) cli::print_warning(kTool, m);
-  };
+  OpenOptions oo = cli::open_options(kTool, o.io, o.quiet);
   std::optional<cli::Progress> unpack;
   auto opened = open_for_info(o.paths, oo, [&](uint64_t d, uint64_t t) {
     if (!unpack) unpack.emplace(kTool, "decompressing", o.quiet);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/cli.h"
+#include "common/cli_options.h"
 #include "common/write_dump.h"
 #include "dumpfmt/format.h"
 #include "dumpfmt/kernel/btf.h"
@@ -123,25 +124,14 @@ int main(int argc, char** argv) {
     writable += f.name;
   }
   app.add_option("-f,--format", o.format, "output format: " + writable + " (default kdump)");
-  app.add_flag("-c", o.codec.zlib, "kdump-compressed output, zlib pages (default)");
-  app.add_flag("-l", o.codec.lzo, "kdump-compressed output, lzo pages");
-  app.add_flag("-p", o.codec.snappy, "kdump-compressed output, snappy pages");
-  app.add_flag("-z", o.codec.zstd, "kdump-compressed output, zstd pages");
-  app.add_option("--codec", o.codec.name, "page codec by name: none, zlib, lzo, snappy, zstd, lz4");
+  cli::add_codec_options(app, o.codec, "kdump-compressed output");
   app.add_option("--level", o.level, "codec level (default: the fastest)");
   app.add_flag("-F,--flatten", o.flattened, "write makedumpfile's flattened form (for pipes)");
   app.add_option("--num-threads", o.threads, "compression threads (default: all CPUs available)");
-  app.add_option("--io", o.io, "input access: auto, mmap, pread")
-      ->check(CLI::IsMember({"auto", "mmap", "pread"}));
+  cli::add_io_option(app, o.io);
   app.add_flag("-n,--dry-run", o.dry_run, "find and report what would be removed; write nothing");
   app.add_flag("-q,--quiet", o.quiet, "no progress or summary on stderr");
-  app.add_flag_callback(
-      "-V,--version",
-      [] {
-        std::printf("%s\n", cli::version_line(kTool).c_str());
-        std::exit(0);
-      },
-      "print version and built-in codecs");
+  cli::add_version_flag(app, kTool);
   app.footer(
       "Examples:\n"
       "  dumpscrub --profile upload vmcore vmcore.scrubbed\n"
@@ -207,11 +197,7 @@ int main(int argc, char** argv) {
   }
 
   std::vector<std::string> inputs(o.paths.begin(), o.paths.end() - (o.dry_run ? 0 : 1));
-  OpenOptions oo;
-  oo.io = o.io == "mmap" ? IoMode::mmap : o.io == "pread" ? IoMode::pread : IoMode::automatic;
-  oo.warn = [&](const std::string& m) {
-    if (!o.quiet) cli::print_warning(kTool, m);
-  };
+  OpenOptions oo = cli::open_options(kTool, o.io, o.quiet);
   auto src = open_dump(inputs, oo);
   if (!src) return fail(src.error());
   const PageSource& s = **src;
@@ -226,7 +212,8 @@ int main(int argc, char** argv) {
     rep.warnings.push_back(m);
     if (!o.quiet) cli::print_warning(kTool, m);
   };
-  for (const auto& w : s.info().warnings) warn(w);
+  // The reader printed these as it found them (oo.warn); the report keeps them.
+  rep.warnings = s.info().warnings;
   for (const auto& w : user_rules.warnings) warn(w);
   // A class that cannot be scrubbed fails the run unless --skip-unavailable.
   auto unavailable = [&](const std::string& what, const Error& e) -> bool {

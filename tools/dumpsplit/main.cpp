@@ -12,6 +12,7 @@
 #include <set>
 
 #include "common/cli.h"
+#include "common/cli_options.h"
 #include "common/write_dump.h"
 #include "common/write_parts.h"
 #include "dumpfmt/format.h"
@@ -158,14 +159,8 @@ Status check_distinct(const std::vector<std::string>& inputs,
 
 Result<std::unique_ptr<PageSource>> open_source(const Options& o,
                                                 const std::vector<std::string>& inputs) {
-  OpenOptions oo;
-  oo.io = o.io == "mmap" ? IoMode::mmap : o.io == "pread" ? IoMode::pread : IoMode::automatic;
-  oo.warn = [&](const std::string& m) { cli::print_warning(kTool, m); };
-  DUMPFMT_TRY_ASSIGN(auto src, open_dump(inputs, oo));
-  if (!o.quiet) {
-    for (const auto& w : src->info().warnings) cli::print_warning(kTool, w);
-  }
-  return src;
+  // Reader warnings are printed as they arise (once, as open_options does).
+  return open_dump(inputs, cli::open_options(kTool, o.io, o.quiet));
 }
 
 // A set with a part cut short (or flagged incomplete by its writer) would
@@ -448,11 +443,7 @@ int main(int argc, char** argv) {
                  "split into as few parts as fit SIZE bytes each (K, M, G suffixes), balanced")
       ->type_name("SIZE");
   app.add_flag("--reassemble", o.reassemble, "join the parts of a split dump into OUTPUT");
-  app.add_flag("-c", o.codec.zlib, "zlib pages (default when splitting)");
-  app.add_flag("-l", o.codec.lzo, "lzo pages");
-  app.add_flag("-p", o.codec.snappy, "snappy pages");
-  app.add_flag("-z", o.codec.zstd, "zstd pages");
-  app.add_option("--codec", o.codec.name, "page codec by name: none, zlib, lzo, snappy, zstd");
+  cli::add_codec_options(app, o.codec, "parts (or --reassemble output)");
   app.add_option("--level", o.level, "codec level (default: the fastest, as makedumpfile)");
   app.add_flag("-E", o.elf, "--reassemble: ELF vmcore output (same as -f elf)");
   app.add_option("-f,--format", o.format, "--reassemble: output format (default kdump)");
@@ -462,19 +453,12 @@ int main(int argc, char** argv) {
                  "or pages (one pipeline, parts filled in turn)")
       ->check(CLI::IsMember({"parts", "pages"}));
   app.add_option("--num-threads", o.threads, "compression threads in all (default: all CPUs)");
-  app.add_option("--io", o.io, "input access: auto, mmap, pread")
-      ->check(CLI::IsMember({"auto", "mmap", "pread"}));
+  cli::add_io_option(app, o.io);
   app.add_flag("--keep-going", o.keep_going,
                "write unreadable pages as zeros, report them, exit 3 (default: stop)");
   app.add_flag("-q,--quiet", o.quiet, "no progress or summary on stderr");
   app.add_flag("-v,--verbose", o.verbose, "print the plan of --max-size");
-  app.add_flag_callback(
-      "-V,--version",
-      [] {
-        std::printf("%s\n", cli::version_line(kTool).c_str());
-        std::exit(0);
-      },
-      "print version and built-in codecs");
+  cli::add_version_flag(app, kTool);
   app.footer(
       "Exit status: 0 success, 1 failure, 2 usage error, 3 done with unreadable pages.\n"
       "See dumpsplit(1).");
