@@ -46,13 +46,15 @@ for ((r = 1; r <= reps; r++)); do
     cmd=${j#*|}
     out=$work/$name.out
     rm -f "$out"  # makedumpfile refuses to overwrite
+    t0=$EPOCHREALTIME  # the shell's microsecond clock: time(1)'s %e has 10 ms steps
     if ! $timebin -f '%e %M' -o "$work/time" ${cmd//@OUT@/$out} >"$work/$name.log" 2>&1; then
       echo "$name failed:" >&2
       cat "$work/$name.log" >&2
       exit 1
     fi
-    read -r wall kb <"$work/time"
-    walls[$name]+="$wall "
+    t1=$EPOCHREALTIME
+    read -r _ kb <"$work/time"
+    walls[$name]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}') "
     [[ ${rss[$name]:-0} -ge $kb ]] || rss[$name]=$kb
     size[$name]=$(stat -c %s "$out")
     rm -f "$out"

@@ -16,7 +16,7 @@ namespace dumpfmt {
 
 namespace {
 
-constexpr size_t kBufferSize = 4u << 20;  // coalesces small sequential writes
+constexpr size_t kBufferSize = 1u << 20;  // coalesces small sequential writes
 // Write-behind window for regular files: each 8 MiB written is handed to the
 // disk at once, and the one before it waited for, so dirty page cache stays
 // at two windows (a capture kernel has little memory) and the fsync at commit

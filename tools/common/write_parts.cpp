@@ -15,7 +15,7 @@ namespace dumpfmt::cli {
 namespace {
 
 constexpr size_t kMaxConcurrentParts = 16;  // beyond the CPU count; for parts on many disks
-constexpr size_t kMinBatchPages = 256;
+constexpr size_t kMinBatchPages = 64;
 
 // Enforces the size limit as bytes are written (the guarantee does not rest
 // on the caller's arithmetic) and remembers how large the part became.

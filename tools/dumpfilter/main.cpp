@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
   fo.dump_level = dl;
   fo.scan_zero_pages = format == "elf" || o.dry_run;
   fo.threads = o.threads;
-  fo.chunk_bytes = static_cast<size_t>(std::clamp<uint64_t>(budget / 16, 64 << 10, 4 << 20));
+  fo.chunk_bytes = static_cast<size_t>(std::clamp<uint64_t>(budget / 16, 64 << 10, 1 << 20));
   cli::Progress classify_progress(kTool, "filtering", o.quiet);
   fo.progress = [&](const char*, uint64_t d, uint64_t t) { classify_progress.update(d, t); };
   auto filtered = filters::filter_pages(s, fo);
@@ -212,9 +212,11 @@ int main(int argc, char** argv) {
   job.pipeline.threads = o.threads;
   job.pipeline.level = o.level;
   job.pipeline.keep_going = o.keep_going;
+  // Batches beyond 256 pages buy no speed (workers move on to the next batch
+  // while one is written), so a large budget is not spent on them.
   const uint64_t slot = uint64_t{s.info().page_size} * 2 + 1024;
   job.pipeline.batch_pages =
-      static_cast<size_t>(std::clamp<uint64_t>(budget / 4 / (2 * slot), 64, 4096));
+      static_cast<size_t>(std::clamp<uint64_t>(budget / 4 / (2 * slot), 16, 256));
   auto stats = cli::write_dump(s, info, fr.ram, fr.kept, job);
   if (!stats) {
     cli::print_error(kTool, stats.error());

@@ -19,7 +19,7 @@ unsigned available_cpus();
 
 struct PipelineOptions {
   unsigned threads = 0;       // compression threads; 0: available_cpus()
-  size_t batch_pages = 1024;  // pages per batch; two batches are in flight (~9 MiB at 4 KiB)
+  size_t batch_pages = 256;  // pages per batch; two are in flight (~2.3 MiB at 4 KiB)
   int level = 0;              // codec level
   /// Count per-page read failures, write them as zero pages and go on
   /// (the result reports them) instead of stopping at the first.
