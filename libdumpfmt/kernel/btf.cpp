@@ -256,18 +256,28 @@ std::optional<Btf::TypeId> Btf::variable(std::string_view name) const {
 
 namespace {
 
+// Members one search may look at: the kernel's largest structs, anonymous
+// members included, have a few hundred; without a cap, anonymous members that
+// repeat a type (or contain their own struct, which libbpf 1.1 accepts) make
+// the search exponential in the depth.
+constexpr uint32_t kMaxMemberVisits = 1u << 16;
+
 // Depth-first search through anonymous members; `base` is the bit offset of
-// the struct being searched.
+// the struct being searched, `budget` the members left to look at.
 bool find_member(const struct btf* b, uint32_t id, std::string_view name, uint64_t base,
-                 Btf::Member* out, int depth) {
+                 Btf::Member* out, int depth, uint32_t* budget) {
   if (depth > 32) return false;
   const btf_type* t = btf__type_by_id(b, id);
-  while (t && (btf_is_typedef(t) || btf_is_mod(t) || btf_is_type_tag(t))) {
+  // Bounded like resolve(): libbpf 1.1 accepts a qualifier that refers to itself.
+  for (int hops = 0; t && (btf_is_typedef(t) || btf_is_mod(t) || btf_is_type_tag(t)); ++hops) {
+    if (hops == 64) return false;
     t = btf__type_by_id(b, t->type);
   }
   if (!t || !btf_is_composite(t)) return false;
   const struct btf_member* m = btf_members(t);
   for (uint16_t i = 0; i < btf_vlen(t); ++i, ++m) {
+    if (*budget == 0) return false;
+    --*budget;
     const uint64_t off = base + btf_member_bit_offset(t, i);
     const char* mn = m->name_off ? btf__name_by_offset(b, m->name_off) : "";
     if (mn && *mn) {
@@ -277,7 +287,7 @@ bool find_member(const struct btf* b, uint32_t id, std::string_view name, uint64
         out->type = m->type;
         return true;
       }
-    } else if (find_member(b, m->type, name, off, out, depth + 1)) {
+    } else if (find_member(b, m->type, name, off, out, depth + 1, budget)) {
       return true;
     }
   }
@@ -288,7 +298,8 @@ bool find_member(const struct btf* b, uint32_t id, std::string_view name, uint64
 
 Result<Btf::Member> Btf::member(TypeId t, std::string_view name) const {
   Member m;
-  if (find_member(impl_->btf, t, name, 0, &m, 0)) return m;
+  uint32_t budget = kMaxMemberVisits;
+  if (find_member(impl_->btf, t, name, 0, &m, 0, &budget)) return m;
   return make_error(Errc::no_data,
                     "BTF: " + type_name(t) + " has no member '" + std::string(name) + "'");
 }
