@@ -16,6 +16,7 @@ namespace dumpfmt::filters {
 namespace {
 
 constexpr uint64_t kZeroBlockPfns = 4096;  // PFNs per unit of work in the zero scan
+constexpr uint64_t kReadPfns = 32;         // PFNs per read in the zero scan
 
 Error only_level_one(uint32_t dl, const Error& why) {
   return make_error(Errc::unsupported,
@@ -36,33 +37,50 @@ Result<uint64_t> remove_zero_pages(const PageSource& src, PfnSet& pages, unsigne
   struct Unit {
     Pfn first, end;
   };
-  std::vector<Unit> units;
-  pages.for_each_run([&](Pfn a, Pfn b) {
-    for (Pfn p = a; p < b; p += std::min<Pfn>(kZeroBlockPfns, b - p)) {
-      units.push_back({p, std::min<Pfn>(b, p + kZeroBlockPfns)});
-    }
-  });
   const uint64_t total = pages.count();
   uint64_t done = 0, removed = 0;
-  // Units are processed in waves so that the per-unit results (a bit per
-  // PFN) stay small however large the dump is.
+  // Units are cut from the runs and processed in waves, so that neither the
+  // units nor their results (a bit per PFN) grow with the dump. Erasing
+  // happens behind the cursor only.
   const size_t wave = size_t{threads} * 16;
+  std::vector<Unit> units;
   std::vector<std::vector<uint64_t>> zero_bits(wave);
-  for (size_t w0 = 0; w0 < units.size(); w0 += wave) {
-    size_t w1 = std::min(units.size(), w0 + wave);
+  auto run = pages.next_run(0);
+  for (;;) {
+    units.clear();
+    while (units.size() < wave && run) {
+      auto& [a, b] = *run;
+      const Pfn e = std::min<Pfn>(b, a + kZeroBlockPfns);
+      units.push_back({a, e});
+      a = e;
+      if (a >= b) run = pages.next_run(b);
+    }
+    if (units.empty()) break;
+    const size_t w0 = 0, w1 = units.size();
     std::atomic<size_t> next{w0};
     auto worker = [&] {
-      std::vector<std::byte> buf(page_size);
+      std::vector<std::byte> buf(kReadPfns * page_size);
+      std::vector<PageState> states(kReadPfns);
       for (size_t u = next++; u < w1; u = next++) {
         auto& bits = zero_bits[u - w0];
         bits.assign((units[u].end - units[u].first + 63) / 64, 0);
-        for (Pfn p = units[u].first; p < units[u].end; ++p) {
-          auto st = src.read_page(p, buf);
-          // Unreadable pages stay in the set; the pipeline reports them.
-          if (!st || *st == PageState::excluded) continue;
-          if (*st == PageState::zero || is_zero(buf)) {
-            uint64_t i = p - units[u].first;
-            bits[i / 64] |= uint64_t{1} << (i % 64);
+        for (Pfn p0 = units[u].first; p0 < units[u].end; p0 += kReadPfns) {
+          const size_t n = static_cast<size_t>(std::min<Pfn>(kReadPfns, units[u].end - p0));
+          // Several pages per read; on failure page by page, so one bad
+          // page does not hide the others.
+          const bool whole =
+              src.read_pages(p0, std::span(buf).first(n * page_size), std::span(states).first(n))
+                  .has_value();
+          for (size_t k = 0; k < n; ++k) {
+            std::span<std::byte> page(buf.data() + k * page_size, page_size);
+            Result<PageState> st =
+                whole ? Result<PageState>(states[k]) : src.read_page(p0 + k, page);
+            // Unreadable pages stay in the set; the pipeline reports them.
+            if (!st || *st == PageState::excluded) continue;
+            if (*st == PageState::zero || is_zero(page)) {
+              uint64_t i = p0 + k - units[u].first;
+              bits[i / 64] |= uint64_t{1} << (i % 64);
+            }
           }
         }
       }

@@ -197,7 +197,8 @@ Pfn PfnSet::end_bound() const {
   Pfn base = c.index << kChunkShift;
   if (!c.bits) return base + kChunkPfns;
   for (size_t wi = kChunkWords; wi-- > 0;) {
-    if (c.bits[wi]) return base + wi * 64 + (64 - static_cast<unsigned>(__builtin_clzll(c.bits[wi])));
+    if (c.bits[wi])
+      return base + wi * 64 + (64 - static_cast<unsigned>(__builtin_clzll(c.bits[wi])));
   }
   return base;  // unreachable: empty chunks are removed
 }
@@ -215,6 +216,31 @@ std::optional<Pfn> PfnSet::next(Pfn p) const {
     }
   }
   return std::nullopt;
+}
+
+std::optional<std::pair<Pfn, Pfn>> PfnSet::next_run(Pfn p) const {
+  auto first = next(p);
+  if (!first) return std::nullopt;
+  // Extend from *first across set bits, full chunks and adjacent chunks.
+  Pfn end = *first;
+  for (size_t pos = find_chunk(end >> kChunkShift); pos < chunks_.size(); ++pos) {
+    const Chunk& c = chunks_[pos];
+    const Pfn base = c.index << kChunkShift;
+    if (base > end) break;  // a missing chunk ends the run
+    if (c.bits) {
+      for (uint64_t i = end - base; i < kChunkPfns;) {
+        uint64_t inv = ~c.bits[i / 64] >> (i % 64);
+        if (inv) {
+          i += static_cast<uint64_t>(__builtin_ctzll(inv));
+          if (i < kChunkPfns) return std::make_pair(*first, base + i);
+          break;
+        }
+        i = (i / 64 + 1) * 64;
+      }
+    }
+    end = base + kChunkPfns;
+  }
+  return std::make_pair(*first, end);
 }
 
 void PfnSet::add(const PfnSet& o) {

@@ -250,27 +250,23 @@ Result<PipelineStats> run_pipeline(const PageSource& src, const PfnSet& pages, D
     return ok();
   };
 
-  // Walks the page set run by run, filling a batch and cutting it into chunks
-  // that never cross a run.
-  std::vector<std::pair<Pfn, Pfn>> runs;
-  pages.for_each_run([&](Pfn a, Pfn b) { runs.emplace_back(a, b); });
-  size_t run_i = 0;
-  Pfn next_pfn = runs.empty() ? 0 : runs[0].first;
+  // Walks the page set run by run with a cursor (a list of the runs of a
+  // fragmented terabyte would take hundreds of MiB), filling a batch and
+  // cutting it into chunks that never cross a run.
+  std::optional<std::pair<Pfn, Pfn>> run = pages.next_run(0);
   std::vector<Chunk> chunks;
   auto fill = [&](Batch& b) {
     b.count = 0;
     chunks.clear();
-    while (b.count < batch_pages && run_i < runs.size()) {
+    while (b.count < batch_pages && run) {
+      auto& [next_pfn, run_end] = *run;
       const size_t n = static_cast<size_t>(
-          std::min<uint64_t>({runs[run_i].second - next_pfn, batch_pages - b.count, chunk_pages}));
+          std::min<uint64_t>({run_end - next_pfn, batch_pages - b.count, chunk_pages}));
       for (size_t k = 0; k < n; ++k) b.slots[b.count + k].pfn = next_pfn + k;
       chunks.push_back({&b, b.count, b.count + n});
       b.count += n;
       next_pfn += n;
-      if (next_pfn >= runs[run_i].second) {
-        ++run_i;
-        if (run_i < runs.size()) next_pfn = runs[run_i].first;
-      }
+      if (next_pfn >= run_end) run = pages.next_run(run_end);
     }
   };
 

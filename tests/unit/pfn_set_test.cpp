@@ -86,6 +86,19 @@ TEST(PfnSet, RandomOperationsMatchModel) {
       uint64_t expect = static_cast<uint64_t>(std::distance(model.lower_bound(c0), model.lower_bound(c1)));
       ASSERT_EQ(s.count_range(c0, c1), expect);
       ASSERT_EQ(s.end_bound(), model.empty() ? 0 : *model.rbegin() + 1);
+      // next_run as a cursor walks the same runs as for_each_run, and from a
+      // point inside a run starts there.
+      std::vector<std::pair<Pfn, Pfn>> walked;
+      for (auto r = s.next_run(0); r; r = s.next_run(r->second)) walked.push_back(*r);
+      ASSERT_EQ(walked, runs_of(model)) << "step " << step;
+      auto r = s.next_run(q);
+      ASSERT_EQ(r.has_value(), it != model.end());
+      if (r) {
+        ASSERT_EQ(r->first, *it);
+        Pfn e = *it;
+        while (model.count(e)) ++e;
+        ASSERT_EQ(r->second, e);
+      }
     }
   }
 }
@@ -130,4 +143,21 @@ TEST(PfnSet, ExportBitmapIsLsbFirst) {
   f.export_bitmap(PfnSet::kChunkPfns - 64, w);
   for (size_t i = 0; i < 8; ++i) EXPECT_EQ(w[i], 0) << i;
   for (size_t i = 8; i < 16; ++i) EXPECT_EQ(w[i], 0xff) << i;
+}
+
+TEST(PfnSet, NextRunCrossesFullAndAdjacentChunks) {
+  PfnSet s;
+  const Pfn k = PfnSet::kChunkPfns;
+  s.insert_range(k - 5, 3 * k + 9);  // bitmap chunk, two full chunks, bitmap chunk
+  s.insert_range(5 * k, 6 * k);      // a full chunk after a missing one
+  auto r = s.next_run(0);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, std::make_pair(k - 5, 3 * k + 9));
+  r = s.next_run(2 * k + 1);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, std::make_pair(2 * k + 1, 3 * k + 9));
+  r = s.next_run(3 * k + 9);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, std::make_pair(5 * k, 6 * k));
+  EXPECT_FALSE(s.next_run(6 * k));
 }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace dumpfmt {
@@ -44,6 +45,10 @@ class PfnSet {
   Pfn end_bound() const;
   /// Smallest member >= p.
   std::optional<Pfn> next(Pfn p) const;
+  /// The first maximal run of members [first, end) with end > p, clipped to
+  /// start at p: a cursor over the runs that needs no list of them (a
+  /// fragmented set of a large machine has tens of millions).
+  std::optional<std::pair<Pfn, Pfn>> next_run(Pfn p) const;
 
   /// Calls f(first, end) for each maximal run of consecutive members, in order.
   template <class F>
@@ -87,9 +92,9 @@ class PfnSet {
 
  private:
   struct Chunk {
-    uint64_t index = 0;                 // PFN >> kChunkShift
-    std::unique_ptr<uint64_t[]> bits;   // null = full chunk
-    uint32_t count = 0;                 // members, kept up to date so normalising is O(1)
+    uint64_t index = 0;                // PFN >> kChunkShift
+    std::unique_ptr<uint64_t[]> bits;  // null = full chunk
+    uint32_t count = 0;                // members, kept up to date so normalising is O(1)
   };
   template <class Emit>
   static void for_each_run_in_bits(const uint64_t* w, Pfn base, Emit& emit) {
