@@ -189,6 +189,10 @@ Result<Dmesg> read_lockless(const VmcoreInfo& vmi, const KernelReader& m, const 
     tail_id = (head_id - span) & id_mask;
   }
   uint64_t clamped = 0;
+  // Live records own disjoint blocks, so together they hold at most the text
+  // ring; descriptors sharing blocks in a damaged ring would otherwise copy
+  // up to 64 KiB each, for every descriptor.
+  uint64_t text_total = 0;
   for (uint64_t i = 0, id = tail_id; i <= span; ++i, id = (id + 1) & id_mask) {
     const uint64_t idx = id % count;
     const uint64_t dbase = idx * desc_size;
@@ -211,6 +215,14 @@ Result<Dmesg> read_lockless(const VmcoreInfo& vmi, const KernelReader& m, const 
       ++clamped;
       text_len = begin > text_size ? 0 : text_size - begin;
     }
+    if (text_len > text_size - text_total) {
+      d.warnings.push_back(
+          strfmt("kernel log: records from id %s on claim more text than the "
+                 "%llu-byte text ring holds (overlapping blocks); not shown",
+                 hex(id).c_str(), static_cast<unsigned long long>(text_size)));
+      break;
+    }
+    text_total += text_len;
     LogRecord r;
     DUMPFMT_TRY_ASSIGN(r.seq, inf.get(ibase + o_seq, 8));
     DUMPFMT_TRY_ASSIGN(r.ts_nsec, inf.get(ibase + o_ts, 8));
@@ -274,6 +286,9 @@ Result<Dmesg> read_records(const VmcoreInfo& vmi, const KernelReader& m, const D
   // buffer could hold records means the chain loops.
   const uint64_t max_steps = len / rec_size + 2;
   uint64_t ptr = first, steps = 0;
+  // Records do not overlap, so their text fits in log_buf; a loop short of
+  // max_steps would otherwise copy up to 64 KiB of text per step.
+  uint64_t text_total = 0;
   auto bad_index = [&](uint64_t at, const char* why) {
     d.warnings.push_back(strfmt("kernel log: %s at log_buf index %s; the log is shown up to there",
                                 why, hex(at).c_str()));
@@ -299,6 +314,11 @@ Result<Dmesg> read_records(const VmcoreInfo& vmi, const KernelReader& m, const D
     }
     const uint64_t text_at = rec + rec_size;
     text_len = std::min(text_len, len - text_at);
+    if (text_len > len - text_total) {
+      bad_index(ptr, "records overlapping (more text than log_buf holds)");
+      break;
+    }
+    text_total += text_len;
     r.text.assign(reinterpret_cast<const char*>(buf.data() + text_at),
                   static_cast<size_t>(text_len));
     d.records.push_back(std::move(r));
