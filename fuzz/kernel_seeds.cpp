@@ -120,6 +120,15 @@ void printk_seeds() {
     l.desc(m, 1000, 2, 64, 80, 4, 9);
     printk_seed("lockless-64le-damaged", m, Endian::little, 8, l.vmcoreinfo());
   }
+  {
+    // Every descriptor points at one block: together they claim 8 times the text ring.
+    FakeMemory m;
+    Lockless l = compact_lockless(8, base64);
+    l.header(m, 10, 3);
+    l.block(m, 0, 3, std::string(400, 'x'));
+    for (uint64_t id = 3; id <= 10; ++id) l.desc(m, id, 2, 0, 416, 400, id);
+    printk_seed("lockless-64le-shared-block", m, Endian::little, 8, l.vmcoreinfo());
+  }
   for (const char* sname : {"printk_log", "log"}) {
     FakeMemory m;
     Records r;
