@@ -10,7 +10,7 @@
 using namespace dumpfmt;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto in = fuzz::KernelInput::parse(data, size);
+  auto in = fuzz::KernelInput::parse(data, size, fuzz::kKallsymsAlign);
   if (!in) return 0;
   const VirtRead read = [&](uint64_t va, std::span<std::byte> out) { return in->read(va, out); };
   const VmcoreInfo vmi = VmcoreInfo::parse(in->vmcoreinfo);

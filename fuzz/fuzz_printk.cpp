@@ -23,7 +23,7 @@ void check_formatted(const LogRecord& r, const DmesgFormat& f) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto in = fuzz::KernelInput::parse(data, size);
+  auto in = fuzz::KernelInput::parse(data, size, fuzz::kPageAlign);
   if (!in) return 0;
   KernelReader mem;
   mem.endian = in->endian;

@@ -21,10 +21,12 @@ namespace dumpfmt::fuzz {
 //   [1..8]   base: kernel virtual address of the image (u64, little-endian)
 //   [9..]    VMCOREINFO text, up to the first NUL byte
 //   [...]    the memory image at base
-// Memory past the image reads as zeros up to the next 256 KiB boundary (the kernel image is
-// mapped in large pages, and the kallsyms names reader reads in 256 KiB-aligned chunks, so a
-// table near the image's end must still be readable); every other address fails with no_data.
-constexpr uint64_t kImageAlign = 256 << 10;
+// Memory past the image reads as zeros up to the next `align` boundary (a dump holds whole
+// pages); every other address fails with no_data. fuzz_printk pads to 4 KiB pages; fuzz_kallsyms
+// to 256 KiB, as its names reader reads in 256 KiB-aligned chunks (the kernel image is mapped
+// in large pages) and a table near the image's end must still be readable.
+constexpr uint64_t kPageAlign = 4 << 10;
+constexpr uint64_t kKallsymsAlign = 256 << 10;
 constexpr size_t kKernelInputHeader = 9;
 
 struct KernelInput {
@@ -35,7 +37,7 @@ struct KernelInput {
   std::span<const std::byte> image;
   uint64_t window = 0;  // readable bytes from base (the image, then zeros)
 
-  static std::optional<KernelInput> parse(const uint8_t* data, size_t size) {
+  static std::optional<KernelInput> parse(const uint8_t* data, size_t size, uint64_t align) {
     if (size < kKernelInputHeader) return std::nullopt;
     KernelInput in;
     in.endian = (data[0] & 1) ? Endian::big : Endian::little;
@@ -53,7 +55,7 @@ struct KernelInput {
     in.image = std::span(img, static_cast<size_t>(std::min<uint64_t>(rest - text_len - 1, room)));
     const uint64_t end = in.base + in.image.size();
     // Modulo 2^64: an end rounded up to 2^64 gives the window up to the top.
-    const uint64_t end_up = end % kImageAlign ? end + (kImageAlign - end % kImageAlign) : end;
+    const uint64_t end_up = end % align ? end + (align - end % align) : end;
     in.window = end_up - in.base;
     return in;
   }

@@ -55,7 +55,8 @@ void printk_seed(const std::string& name, const FakeMemory& m, Endian e, uint32_
   }
   const std::string in = fuzz::encode_kernel_input(e, word, first * 4096, vmcoreinfo, trimmed(img));
   // Each seed must walk its ring to the end through the fuzz target's own input parsing.
-  auto parsed = fuzz::KernelInput::parse(reinterpret_cast<const uint8_t*>(in.data()), in.size());
+  auto parsed = fuzz::KernelInput::parse(reinterpret_cast<const uint8_t*>(in.data()), in.size(),
+                                         fuzz::kPageAlign);
   KernelReader r;
   r.endian = parsed->endian;
   r.word_size = parsed->word_size;
@@ -207,7 +208,8 @@ void kallsyms_seed(const std::string& name, scrub_test::FakeKernel& k,
   const std::string img = k.bytes(start, end - start);
   const std::string in =
       fuzz::encode_kernel_input(Endian::little, 8, start, vmcoreinfo, trimmed(as_bytes(img)));
-  auto parsed = fuzz::KernelInput::parse(reinterpret_cast<const uint8_t*>(in.data()), in.size());
+  auto parsed = fuzz::KernelInput::parse(reinterpret_cast<const uint8_t*>(in.data()), in.size(),
+                                         fuzz::kKallsymsAlign);
   VirtRead read = [&](uint64_t va, std::span<std::byte> out) { return parsed->read(va, out); };
   auto ks = Kallsyms::read(VmcoreInfo::parse(parsed->vmcoreinfo), Endian::little, read);
   if (static_cast<bool>(ks) != decodes) {
