@@ -66,6 +66,7 @@ struct KernelInput {
       return make_error(Errc::no_data, "fuzz memory: " + hex(vaddr) + " (+" +
                                            std::to_string(out.size()) + ") not in the image");
     }
+    if (out.empty()) return ok();  // a zero-sized struct: its data() may be null
     const size_t have = off < image.size() ? std::min(image.size() - off, out.size()) : 0;
     if (have) std::memcpy(out.data(), image.data() + off, have);
     std::memset(out.data() + have, 0, out.size() - have);
