@@ -14,6 +14,7 @@
 #include "dumpfmt/file.h"
 #include "dumpfmt/format.h"
 #include "dumpgen.h"
+#include "read_pages_check.h"
 
 namespace dumpfmt {
 namespace {
@@ -317,8 +318,6 @@ std::vector<std::byte> tail_image() {
   im.put_bytes(0x1000, concat_pages(16, 2));
   return im.bytes();
 }
-
-void expect_read_pages_agree(const PageSource& s);
 
 TEST(ElfReader, FileszBelowMemszIsZeroByDefault) {
   auto r = open_bytes(tail_image());
@@ -820,41 +819,6 @@ TEST(ElfReader, ConcurrentReads) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(bad.load(), 0);
-}
-
-// read_pages (one read per run of file-contiguous pages) must give what
-// read_page gives, page for page, for every window of the present set,
-// whatever kinds of run (data, zero tail, edge page) the window spans.
-void expect_read_pages_agree(const PageSource& s) {
-  const size_t ps = s.info().page_size;
-  std::vector<std::pair<Pfn, Pfn>> runs;
-  s.present().for_each_run([&](Pfn a, Pfn b) { runs.emplace_back(a, b); });
-  for (auto [a, b] : runs) {
-    for (Pfn first = a; first < b; ++first) {
-      for (uint64_t n : {2, 3, 5, 17}) {
-        if (first + n > b) break;
-        SCOPED_TRACE(strfmt("read_pages(%s, %llu)", hex(first).c_str(),
-                            static_cast<unsigned long long>(n)));
-        std::vector<std::byte> got(n * ps, std::byte{0x5a});
-        std::vector<PageState> states(n);
-        auto st = s.read_pages(first, got, states);
-        ASSERT_TRUE(st) << st.error().message;
-        for (uint64_t k = 0; k < n; ++k) {
-          std::vector<std::byte> want(ps);
-          auto w = s.read_page(first + k, want);
-          ASSERT_TRUE(w) << w.error().message;
-          EXPECT_EQ(states[k], *w) << k;
-          EXPECT_EQ(std::memcmp(got.data() + k * ps, want.data(), ps), 0) << k;
-        }
-      }
-    }
-  }
-  // A buffer that does not fit the count is refused, not overrun.
-  std::vector<std::byte> small(ps);
-  std::vector<PageState> two(2);
-  if (!runs.empty()) {
-    EXPECT_FALSE(s.read_pages(runs.front().first, small, two));
-  }
 }
 
 // --- cross-check against dumpgen (tests/support: a second, independent ELF writer)

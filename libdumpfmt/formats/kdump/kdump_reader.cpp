@@ -413,6 +413,8 @@ class KdumpSource final : public PageSource {
   const PfnSet& present() const override { return present_ ? *present_ : dumpable_; }
   const PfnSet& ram() const override { return ram_ ? *ram_ : dumpable_; }
   Result<PageState> read_page(Pfn pfn, std::span<std::byte> out) const override;
+  Status read_pages(Pfn first, std::span<std::byte> out,
+                    std::span<PageState> states) const override;
 
   Status init(std::vector<std::unique_ptr<File>> files, std::vector<PartHeader> hdrs);
 
@@ -420,6 +422,12 @@ class KdumpSource final : public PageSource {
   uint64_t index_of(Pfn pfn) const;
   Pfn select(uint64_t index) const;
   Result<PageDesc> read_desc(const Part& part, uint64_t local) const;
+  const Part* part_of(Pfn pfn) const;  // the part serving pfn, if any
+  /// A descriptor's fields make sense for this file (doff: where it lies).
+  Status check_desc(const Part& part, Pfn pfn, uint64_t doff, const PageDesc& d) const;
+  /// Page data `in` (d.size bytes) into `out`.
+  Status decode(const Part& part, Pfn pfn, const PageDesc& d, std::span<const std::byte> in,
+                std::span<std::byte> out) const;
   Status read_descs(const Part& part, uint64_t first, uint64_t n, std::vector<PageDesc>& out) const;
   Status find_lost(const Part& part, bool flagged);
   void fill_info(const File& f, const PartHeader& h);
@@ -794,25 +802,8 @@ Status KdumpSource::init(std::vector<std::unique_ptr<File>> files, std::vector<P
   return ok();
 }
 
-Result<PageState> KdumpSource::read_page(Pfn pfn, std::span<std::byte> out) const {
-  if (out.size() != block_size_) {
-    return make_error(
-        Errc::invalid_argument,
-        strfmt("read_page: buffer of %zu bytes, page size is %u", out.size(), block_size_));
-  }
-  if (!present().contains(pfn)) return PageState::excluded;
-  auto it = std::upper_bound(parts_.begin(), parts_.end(), pfn,
-                             [](Pfn p, const Part& part) { return p < part.start; });
-  if (it == parts_.begin()) return PageState::excluded;
-  const Part& part = *std::prev(it);
-  if (pfn >= part.end) return PageState::excluded;
+Status KdumpSource::check_desc(const Part& part, Pfn pfn, uint64_t doff, const PageDesc& d) const {
   const File& f = *part.file;
-  uint64_t local = index_of(pfn) - part.first_index;
-  uint64_t doff = part.desc_off + local * kPageDescSize;
-  auto dr = read_desc(part, local);
-  if (!dr) return with_context(std::move(dr).error(), "PFN " + hex(pfn));
-  const PageDesc d = *dr;
-
   if (d.offset == 0) {
     return file_error(
         Errc::no_data, f, doff,
@@ -843,28 +834,63 @@ Result<PageState> KdumpSource::read_page(Pfn pfn, std::span<std::byte> out) cons
                       strfmt("PFN %s: page data (%u bytes) lies past the end of the file",
                              hex(pfn).c_str(), d.size));
   }
+  return ok();
+}
 
+Status KdumpSource::decode(const Part& part, Pfn pfn, const PageDesc& d,
+                           std::span<const std::byte> in, std::span<std::byte> out) const {
+  const uint32_t comp = d.flags & kCompressionMask;
   if (comp == 0) {
-    std::span<const std::byte> v = f.view(d.offset, d.size);
-    if (!v.empty()) {
-      std::memcpy(out.data(), v.data(), d.size);
-    } else {
-      auto r = f.read_at(d.offset, out);
-      if (!r) return with_context(std::move(r).error(), "PFN " + hex(pfn));
-    }
-    return PageState::present;
+    std::memcpy(out.data(), in.data(), d.size);
+    return ok();
   }
-
   CodecId id = *codec_of_flag(comp);
-  // One codec instance per thread and codec: read_page runs concurrently.
+  // One codec instance per thread and codec: reads run concurrently.
   thread_local std::array<std::unique_ptr<Codec>, 8> codecs;
-  thread_local std::vector<std::byte> buf;
   auto& codec = codecs[static_cast<size_t>(id)];
   if (!codec) {
     auto c = make_codec(id);
     if (!c) return with_context(std::move(c).error(), "PFN " + hex(pfn));
     codec = std::move(*c);
   }
+  auto r = codec->decompress(in, out);
+  if (!r) {
+    const Error& e = r.error();
+    if (e.code == Errc::corrupt) {
+      return file_error(Errc::corrupt, *part.file, d.offset,
+                        strfmt("PFN %s: %s", hex(pfn).c_str(), e.message.c_str()));
+    }
+    return with_context(e, "PFN " + hex(pfn));
+  }
+  return ok();
+}
+
+const Part* KdumpSource::part_of(Pfn pfn) const {
+  auto it = std::upper_bound(parts_.begin(), parts_.end(), pfn,
+                             [](Pfn p, const Part& part) { return p < part.start; });
+  if (it == parts_.begin()) return nullptr;
+  const Part& part = *std::prev(it);
+  return pfn < part.end ? &part : nullptr;
+}
+
+Result<PageState> KdumpSource::read_page(Pfn pfn, std::span<std::byte> out) const {
+  if (out.size() != block_size_) {
+    return make_error(
+        Errc::invalid_argument,
+        strfmt("read_page: buffer of %zu bytes, page size is %u", out.size(), block_size_));
+  }
+  if (!present().contains(pfn)) return PageState::excluded;
+  const Part* part = part_of(pfn);
+  if (!part) return PageState::excluded;
+  const File& f = *part->file;
+  uint64_t local = index_of(pfn) - part->first_index;
+  uint64_t doff = part->desc_off + local * kPageDescSize;
+  auto dr = read_desc(*part, local);
+  if (!dr) return with_context(std::move(dr).error(), "PFN " + hex(pfn));
+  const PageDesc d = *dr;
+  DUMPFMT_TRY(check_desc(*part, pfn, doff, d));
+
+  thread_local std::vector<std::byte> buf;
   std::span<const std::byte> in = f.view(d.offset, d.size);
   if (in.empty()) {
     buf.resize(d.size);
@@ -872,16 +898,57 @@ Result<PageState> KdumpSource::read_page(Pfn pfn, std::span<std::byte> out) cons
     if (!r) return with_context(std::move(r).error(), "PFN " + hex(pfn));
     in = buf;
   }
-  auto r = codec->decompress(in, out);
-  if (!r) {
-    const Error& e = r.error();
-    if (e.code == Errc::corrupt) {
-      return file_error(Errc::corrupt, f, d.offset,
-                        strfmt("PFN %s: %s", hex(pfn).c_str(), e.message.c_str()));
-    }
-    return with_context(e, "PFN " + hex(pfn));
-  }
+  DUMPFMT_TRY(decode(*part, pfn, d, in, out));
   return PageState::present;
+}
+
+// Consecutive present PFNs have consecutive descriptors, and their data
+// usually follows one another: one read for the descriptors and one for the
+// data of the whole run, when the data lies close together. Anything else
+// goes page by page.
+Status KdumpSource::read_pages(Pfn first, std::span<std::byte> out,
+                               std::span<PageState> states) const {
+  const uint64_t n = states.size();
+  const Part* part = n > 1 && out.size() == n * block_size_ ? part_of(first) : nullptr;
+  if (!part || first + n > part->end || present().count_range(first, first + n) != n) {
+    return PageSource::read_pages(first, out, states);
+  }
+  const File& f = *part->file;
+  const uint64_t local = index_of(first) - part->first_index;
+  thread_local std::vector<PageDesc> descs;
+  DUMPFMT_TRY(read_descs(*part, local, n, descs));
+  uint64_t lo = UINT64_MAX, hi = 0;
+  for (uint64_t k = 0; k < n; ++k) {
+    const PageDesc& d = descs[k];
+    DUMPFMT_TRY(check_desc(*part, first + k, part->desc_off + (local + k) * kPageDescSize, d));
+    lo = std::min(lo, d.offset);
+    hi = std::max(hi, d.offset + d.size);
+  }
+  // The data of consecutive pages follows one another, except shared data
+  // such as makedumpfile's one zero page far before: the window is the last
+  // n pages' worth of the span, read at once; data outside it is read alone.
+  const uint64_t wlo = std::max(lo, hi - std::min(hi, (n + 1) * block_size_));
+  thread_local std::vector<std::byte> buf, one;
+  std::span<const std::byte> window = f.view(wlo, hi - wlo);
+  if (window.empty()) {
+    buf.resize(hi - wlo);
+    DUMPFMT_TRY(f.read_at(wlo, buf));
+    window = buf;
+  }
+  for (uint64_t k = 0; k < n; ++k) {
+    const PageDesc& d = descs[k];
+    std::span<const std::byte> in;
+    if (d.offset >= wlo) {
+      in = window.subspan(d.offset - wlo, d.size);
+    } else if (in = f.view(d.offset, d.size); in.empty()) {
+      one.resize(d.size);
+      DUMPFMT_TRY(f.read_at(d.offset, one));
+      in = one;
+    }
+    DUMPFMT_TRY(decode(*part, first + k, d, in, out.subspan(k * block_size_, block_size_)));
+    states[k] = PageState::present;
+  }
+  return ok();
 }
 
 // Whether [off, off+n) holds the same bytes in both files.
