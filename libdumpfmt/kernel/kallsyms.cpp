@@ -24,6 +24,10 @@ std::string_view kallsyms_encoding_name(KallsymsEncoding e) {
 namespace {
 
 constexpr size_t kNamesChunk = 256 << 10;
+// Type letter and name decoded from one entry: the kernel's names are below
+// KSYM_NAME_LEN (512 since 6.1, 128 before); twice that leaves room. Without
+// a cap, 32767 tokens of up to 64 KiB each expand one entry to 2 GiB.
+constexpr size_t kMaxExpandedName = 1024;
 
 Status with_ctx(Status s, std::string_view what) {
   if (s) return s;
@@ -152,6 +156,11 @@ Result<Kallsyms> Kallsyms::read(const VmcoreInfo& vmi, Endian e, const VirtRead&
     for (uint32_t j = 0; j < len; ++j) {
       DUMPFMT_TRY_ASSIGN(uint8_t b, sr.next());
       expanded += tokens[b];
+      if (expanded.size() > kMaxExpandedName) {
+        return make_error(Errc::corrupt,
+                          strfmt("kallsyms_names: symbol %u decodes to more than %zu bytes", i,
+                                 kMaxExpandedName));
+      }
     }
     if (expanded.size() < 2) {
       return make_error(
