@@ -220,23 +220,9 @@ void kallsyms_seed(const std::string& name, scrub_test::FakeKernel& k,
   write_seed("fuzz_kallsyms", name, in);
 }
 
-scrub_test::KallsymsImage sample_kallsyms() {
-  scrub_test::KallsymsImage img;
-  img.syms = {
-      {"_stext", 0xffffffff81000000ULL, 'T'},
-      {"start_kernel", 0xffffffff81234560ULL, 'T'},
-      {"tty_drivers", 0xffffffff82000100ULL, 'D'},
-      {"kmem_cache_alloc", 0xffffffff81300000ULL, 't'},
-      {"crngs", 0x2f3c0, 'A'},  // per-CPU: absolute
-      {"name.0", 0xffffffff82000120ULL, 'd'},
-      {"name.0", 0xffffffff82000140ULL, 'd'},
-      {"last_symbol", 0xffffffff82000200ULL, 'b'},
-  };
-  return img;
-}
-
+using scrub_test::sample_kallsyms;
 #if DUMPFMT_HAVE_LIBBPF
-std::vector<std::byte> sample_btf();
+using scrub_test::sample_btf;
 #endif
 
 void kallsyms_seeds() {
@@ -297,27 +283,6 @@ void kallsyms_seeds() {
 // ---- BTF ----
 
 #if DUMPFMT_HAVE_LIBBPF
-// btf_test's sample: anonymous unions, bitfields, arrays, a typedef, a per-CPU variable.
-std::vector<std::byte> sample_btf() {
-  scrub_test::BtfBuilder b;
-  int i32 = b.int_type("int", 4, true);
-  int u32 = b.u32();
-  int i64 = b.int_type("long", 8, true);
-  int u64 = b.int_type("long unsigned int", 8);
-  int chr = b.int_type("char", 1, true);
-  int c16 = b.array(chr, 16);
-  int uni = b.struct_("", 16, {{"l", i64, 0}, {"c", c16, 0}}, true);
-  int inner = b.struct_(
-      "inner", 32, {{"x", i32, 0}, {"", uni, 8}, {"f1", u32, 24, 3, 0}, {"f2", u32, 24, 5, 3}});
-  int pinner = b.ptr(inner);
-  int arr = b.array(u64, 4);
-  int cnt = b.typedef_("counter_t", u32);
-  int outer = b.struct_("outer", 80,
-                        {{"p", pinner, 0}, {"in", inner, 8}, {"arr", arr, 40}, {"cnt", cnt, 72}});
-  b.percpu_var("pcpu_outer", outer, 80);
-  return b.raw();
-}
-
 // Every kind libbpf can write: enums, forward declarations, qualifiers and tags, functions,
 // floats, a self-referencing list, nested anonymous members and a 2-D array.
 std::vector<std::byte> kinds_btf(bool big_endian) {

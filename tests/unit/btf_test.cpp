@@ -18,28 +18,7 @@ namespace {
 
 #if DUMPFMT_HAVE_LIBBPF
 
-// struct inner { int x; union { long l; char c[16]; }; unsigned int f1:3, f2:5; };
-// struct outer { struct inner *p; struct inner in; unsigned long arr[4]; counter_t cnt; };
-// typedef unsigned int counter_t;  per-CPU: struct outer pcpu_outer;
-std::vector<std::byte> sample_btf() {
-  scrub_test::BtfBuilder b;
-  int i32 = b.int_type("int", 4, true);
-  int u32 = b.u32();
-  int i64 = b.int_type("long", 8, true);
-  int u64 = b.int_type("long unsigned int", 8);
-  int chr = b.int_type("char", 1, true);
-  int c16 = b.array(chr, 16);
-  int uni = b.struct_("", 16, {{"l", i64, 0}, {"c", c16, 0}}, true);
-  int inner = b.struct_(
-      "inner", 32, {{"x", i32, 0}, {"", uni, 8}, {"f1", u32, 24, 3, 0}, {"f2", u32, 24, 5, 3}});
-  int pinner = b.ptr(inner);
-  int arr = b.array(u64, 4);
-  int cnt = b.typedef_("counter_t", u32);
-  int outer = b.struct_("outer", 80,
-                        {{"p", pinner, 0}, {"in", inner, 8}, {"arr", arr, 40}, {"cnt", cnt, 72}});
-  b.percpu_var("pcpu_outer", outer, 80);
-  return b.raw();
-}
+using scrub_test::sample_btf;
 
 TEST(Btf, MembersThroughAnonymousUnionsAndBitfields) {
   auto raw = sample_btf();

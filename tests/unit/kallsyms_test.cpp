@@ -12,20 +12,7 @@ using scrub_test::KallsymsImage;
 
 namespace {
 
-KallsymsImage sample() {
-  KallsymsImage img;
-  img.syms = {
-      {"_stext", 0xffffffff81000000ULL, 'T'},
-      {"start_kernel", 0xffffffff81234560ULL, 'T'},
-      {"tty_drivers", 0xffffffff82000100ULL, 'D'},
-      {"kmem_cache_alloc", 0xffffffff81300000ULL, 't'},
-      {"crngs", 0x2f3c0, 'A'},  // per-CPU: absolute
-      {"name.0", 0xffffffff82000120ULL, 'd'},
-      {"name.0", 0xffffffff82000140ULL, 'd'},
-      {"last_symbol", 0xffffffff82000200ULL, 'b'},
-  };
-  return img;
-}
+KallsymsImage sample() { return scrub_test::sample_kallsyms(); }
 
 Result<Kallsyms> load(FakeKernel& k, const KallsymsImage& img, std::string extra = "") {
   std::string vmi = img.write(k) + extra;

@@ -182,6 +182,23 @@ struct KallsymsImage {
   }
 };
 
+// The kallsyms sample the kallsyms tests and the fuzz seeds share: text,
+// data and bss symbols, a per-CPU (absolute) one, a duplicated static name.
+inline KallsymsImage sample_kallsyms() {
+  KallsymsImage img;
+  img.syms = {
+      {"_stext", 0xffffffff81000000ULL, 'T'},
+      {"start_kernel", 0xffffffff81234560ULL, 'T'},
+      {"tty_drivers", 0xffffffff82000100ULL, 'D'},
+      {"kmem_cache_alloc", 0xffffffff81300000ULL, 't'},
+      {"crngs", 0x2f3c0, 'A'},  // per-CPU: absolute
+      {"name.0", 0xffffffff82000120ULL, 'd'},
+      {"name.0", 0xffffffff82000140ULL, 'd'},
+      {"last_symbol", 0xffffffff82000200ULL, 'b'},
+  };
+  return img;
+}
+
 #if DUMPFMT_HAVE_LIBBPF
 /// BTF through libbpf's writer (an implementation independent of our parser).
 class BtfBuilder {
@@ -248,6 +265,30 @@ class BtfBuilder {
   int u32_ = 0;
   std::vector<std::pair<int, uint32_t>> percpu_;
 };
+
+// The BTF sample the BTF tests and the fuzz seeds share:
+// struct inner { int x; union { long l; char c[16]; }; unsigned int f1:3, f2:5; };
+// struct outer { struct inner *p; struct inner in; unsigned long arr[4]; counter_t cnt; };
+// typedef unsigned int counter_t;  per-CPU: struct outer pcpu_outer;
+inline std::vector<std::byte> sample_btf() {
+  BtfBuilder b;
+  int i32 = b.int_type("int", 4, true);
+  int u32 = b.u32();
+  int i64 = b.int_type("long", 8, true);
+  int u64 = b.int_type("long unsigned int", 8);
+  int chr = b.int_type("char", 1, true);
+  int c16 = b.array(chr, 16);
+  int uni = b.struct_("", 16, {{"l", i64, 0}, {"c", c16, 0}}, true);
+  int inner = b.struct_(
+      "inner", 32, {{"x", i32, 0}, {"", uni, 8}, {"f1", u32, 24, 3, 0}, {"f2", u32, 24, 5, 3}});
+  int pinner = b.ptr(inner);
+  int arr = b.array(u64, 4);
+  int cnt = b.typedef_("counter_t", u32);
+  int outer = b.struct_("outer", 80,
+                        {{"p", pinner, 0}, {"in", inner, 8}, {"arr", arr, 40}, {"cnt", cnt, 72}});
+  b.percpu_var("pcpu_outer", outer, 80);
+  return b.raw();
+}
 #endif
 
 #if DUMPFMT_HAVE_LIBBPF
