@@ -208,6 +208,12 @@ std::unique_ptr<File> borrowed_memory_file(std::string name, std::span<const std
 
 Result<std::vector<std::byte>> read_vector(const File& f, uint64_t off, uint64_t n) {
   if (!in_bounds(f.size(), off, n)) return past_end(f, off, static_cast<size_t>(n));
+  if (n > f.stored_bytes()) {
+    return file_error(Errc::corrupt, f, off,
+                      strfmt("a read of %llu bytes, more than the file holds (%llu)",
+                             static_cast<unsigned long long>(n),
+                             static_cast<unsigned long long>(f.stored_bytes())));
+  }
   std::vector<std::byte> v(static_cast<size_t>(n));
   DUMPFMT_TRY(f.read_at(off, v));
   return v;

@@ -84,6 +84,8 @@ class FlattenedFile final : public File {
 
   const std::string& name() const override { return raw_->name(); }
   uint64_t size() const override { return size_; }
+  // Data comes only from the stream's records: at most the stream's size.
+  uint64_t stored_bytes() const override { return std::min(size_, raw_->size()); }
 
   Status read_at(uint64_t off, std::span<std::byte> out) const override {
     if (off > size_ || out.size() > size_ - off) {

@@ -82,6 +82,19 @@ Btf::Btf(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<Btf> Btf::parse(std::span<const std::byte> raw) {
   if (raw.size() > UINT32_MAX) return make_error(Errc::corrupt, "BTF: larger than 4 GiB");
+  // libbpf accepts a type section at any offset, then reads its records as
+  // 4-byte structs in place; the kernel's BTF always starts it aligned.
+  if (raw.size() >= 12) {
+    const Endian e = load<uint16_t>(raw.data(), Endian::little) == 0xeb9f ? Endian::little
+                                                                           : Endian::big;
+    const uint64_t types = uint64_t{load<uint32_t>(raw.data() + 4, e)} +
+                           load<uint32_t>(raw.data() + 8, e);
+    if (types % 4 != 0) {
+      return make_error(Errc::corrupt,
+                        strfmt("BTF: type section at offset %llu is not 4-byte aligned",
+                               static_cast<unsigned long long>(types)));
+    }
+  }
   struct btf* b = btf__new(raw.data(), static_cast<uint32_t>(raw.size()));
   if (!b) {
     int e = errno;

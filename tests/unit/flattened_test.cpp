@@ -339,3 +339,20 @@ TEST(Flattened, ShuffledAndOverlappingKdumpThroughRegistry) {
 }
 
 }  // namespace
+
+// A record far out makes the rearranged file huge but holds a few bytes: a
+// header field asking for gigabytes of it must be refused before allocating.
+TEST(Flattened, SparseStreamBoundsAllocations) {
+  auto r = open_flattened(mem(stream({{0, Bytes(64, 1)}, {int64_t{1} << 40, Bytes(8, 2)}})));
+  ASSERT_TRUE(r) << r.error().message;
+  const File& f = **r;
+  EXPECT_EQ(f.size(), (uint64_t{1} << 40) + 8);
+  EXPECT_LT(f.stored_bytes(), 8192u);
+  auto big = read_vector(f, 0, uint64_t{1} << 32);
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, Errc::corrupt);
+  EXPECT_NE(big.error().message.find("more than the file holds"), std::string::npos);
+  auto small = read_vector(f, 0, 64);  // what it does hold still reads
+  ASSERT_TRUE(small) << small.error().message;
+  EXPECT_EQ((*small)[0], std::byte{1});
+}

@@ -19,6 +19,10 @@ class File {
   /// The name used in error messages ("-" is shown as "<stdin>").
   virtual const std::string& name() const = 0;
   virtual uint64_t size() const = 0;
+  /// Bytes the file really holds: size() for an ordinary file, less for one
+  /// whose gaps read as zeros (a rearranged flattened stream). Allocations
+  /// driven by header fields are bounded by this, not by size().
+  virtual uint64_t stored_bytes() const { return size(); }
   /// Fills `out` from offset `off`. Reading past the end is Errc::truncated
   /// with the file name and offset in the message. Thread-safe.
   virtual Status read_at(uint64_t off, std::span<std::byte> out) const = 0;
@@ -48,7 +52,8 @@ std::unique_ptr<File> memory_file(std::string name, std::vector<std::byte> data)
 std::unique_ptr<File> borrowed_memory_file(std::string name, std::span<const std::byte> data);
 
 /// Reads n bytes at off into a new vector (headers, tables). Refuses sizes
-/// beyond the file so a hostile count can't cause a huge allocation.
+/// beyond the file, or beyond what it stores, so a hostile count can't cause a
+/// huge allocation.
 Result<std::vector<std::byte>> read_vector(const File& f, uint64_t off, uint64_t n);
 
 /// Error helper: "<file>: offset 0x..: <msg>".
