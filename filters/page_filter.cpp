@@ -45,15 +45,24 @@ Result<uint64_t> remove_zero_pages(const PageSource& src, PfnSet& pages, unsigne
   const size_t wave = size_t{threads} * 16;
   std::vector<Unit> units;
   std::vector<std::vector<uint64_t>> zero_bits(wave);
-  auto run = pages.next_run(0);
+  // The cursor: [at, end) is what is left of the current run.
+  Pfn at = 0, end = 0;
+  bool more = true;
   for (;;) {
     units.clear();
-    while (units.size() < wave && run) {
-      auto& [a, b] = *run;
-      const Pfn e = std::min<Pfn>(b, a + kZeroBlockPfns);
-      units.push_back({a, e});
-      a = e;
-      if (a >= b) run = pages.next_run(b);
+    while (units.size() < wave && more) {
+      if (at == end) {
+        auto r = pages.next_run(end);
+        if (!r) {
+          more = false;
+          break;
+        }
+        at = r->first;
+        end = r->second;
+      }
+      const Pfn e = std::min<Pfn>(end, at + kZeroBlockPfns);
+      units.push_back({at, e});
+      at = e;
     }
     if (units.empty()) break;
     const size_t w0 = 0, w1 = units.size();

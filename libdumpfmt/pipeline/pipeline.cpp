@@ -253,20 +253,28 @@ Result<PipelineStats> run_pipeline(const PageSource& src, const PfnSet& pages, D
   // Walks the page set run by run with a cursor (a list of the runs of a
   // fragmented terabyte would take hundreds of MiB), filling a batch and
   // cutting it into chunks that never cross a run.
-  std::optional<std::pair<Pfn, Pfn>> run = pages.next_run(0);
+  Pfn next_pfn = 0, run_end = 0;  // what is left of the current run
+  bool more = true;
   std::vector<Chunk> chunks;
   auto fill = [&](Batch& b) {
     b.count = 0;
     chunks.clear();
-    while (b.count < batch_pages && run) {
-      auto& [next_pfn, run_end] = *run;
+    while (b.count < batch_pages && more) {
+      if (next_pfn == run_end) {
+        auto r = pages.next_run(run_end);
+        if (!r) {
+          more = false;
+          break;
+        }
+        next_pfn = r->first;
+        run_end = r->second;
+      }
       const size_t n = static_cast<size_t>(
           std::min<uint64_t>({run_end - next_pfn, batch_pages - b.count, chunk_pages}));
       for (size_t k = 0; k < n; ++k) b.slots[b.count + k].pfn = next_pfn + k;
       chunks.push_back({&b, b.count, b.count + n});
       b.count += n;
       next_pfn += n;
-      if (next_pfn >= run_end) run = pages.next_run(run_end);
     }
   };
 
