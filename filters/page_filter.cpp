@@ -45,24 +45,13 @@ Result<uint64_t> remove_zero_pages(const PageSource& src, PfnSet& pages, unsigne
   const size_t wave = size_t{threads} * 16;
   std::vector<Unit> units;
   std::vector<std::vector<uint64_t>> zero_bits(wave);
-  // The cursor: [at, end) is what is left of the current run.
-  Pfn at = 0, end = 0;
-  bool more = true;
+  PfnSet::Cursor cursor(pages);
   for (;;) {
     units.clear();
-    while (units.size() < wave && more) {
-      if (at == end) {
-        auto r = pages.next_run(end);
-        if (!r) {
-          more = false;
-          break;
-        }
-        at = r->first;
-        end = r->second;
-      }
-      const Pfn e = std::min<Pfn>(end, at + kZeroBlockPfns);
-      units.push_back({at, e});
-      at = e;
+    while (units.size() < wave) {
+      auto piece = cursor.next(kZeroBlockPfns);
+      if (!piece) break;
+      units.push_back({piece->first, piece->second});
     }
     if (units.empty()) break;
     const size_t w0 = 0, w1 = units.size();

@@ -253,28 +253,18 @@ Result<PipelineStats> run_pipeline(const PageSource& src, const PfnSet& pages, D
   // Walks the page set run by run with a cursor (a list of the runs of a
   // fragmented terabyte would take hundreds of MiB), filling a batch and
   // cutting it into chunks that never cross a run.
-  Pfn next_pfn = 0, run_end = 0;  // what is left of the current run
-  bool more = true;
+  PfnSet::Cursor cursor(pages);
   std::vector<Chunk> chunks;
   auto fill = [&](Batch& b) {
     b.count = 0;
     chunks.clear();
-    while (b.count < batch_pages && more) {
-      if (next_pfn == run_end) {
-        auto r = pages.next_run(run_end);
-        if (!r) {
-          more = false;
-          break;
-        }
-        next_pfn = r->first;
-        run_end = r->second;
-      }
-      const size_t n = static_cast<size_t>(
-          std::min<uint64_t>({run_end - next_pfn, batch_pages - b.count, chunk_pages}));
-      for (size_t k = 0; k < n; ++k) b.slots[b.count + k].pfn = next_pfn + k;
+    while (b.count < batch_pages) {
+      auto piece = cursor.next(std::min(batch_pages - b.count, chunk_pages));
+      if (!piece) break;
+      const size_t n = static_cast<size_t>(piece->second - piece->first);
+      for (size_t k = 0; k < n; ++k) b.slots[b.count + k].pfn = piece->first + k;
       chunks.push_back({&b, b.count, b.count + n});
       b.count += n;
-      next_pfn += n;
     }
   };
 

@@ -83,7 +83,8 @@ TEST(PfnSet, RandomOperationsMatchModel) {
       }
       Pfn c0 = rng() % space, c1 = rng() % space;
       if (c0 > c1) std::swap(c0, c1);
-      uint64_t expect = static_cast<uint64_t>(std::distance(model.lower_bound(c0), model.lower_bound(c1)));
+      uint64_t expect =
+          static_cast<uint64_t>(std::distance(model.lower_bound(c0), model.lower_bound(c1)));
       ASSERT_EQ(s.count_range(c0, c1), expect);
       ASSERT_EQ(s.end_bound(), model.empty() ? 0 : *model.rbegin() + 1);
       // next_run as a cursor walks the same runs as for_each_run, and from a
@@ -160,4 +161,29 @@ TEST(PfnSet, NextRunCrossesFullAndAdjacentChunks) {
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, std::make_pair(5 * k, 6 * k));
   EXPECT_FALSE(s.next_run(6 * k));
+}
+
+TEST(PfnSet, CursorPiecesTileTheRuns) {
+  std::mt19937_64 rng(7);
+  PfnSet s;
+  for (int i = 0; i < 300; ++i) {
+    Pfn a = rng() % (4 * PfnSet::kChunkPfns);
+    s.insert_range(a, a + rng() % 3000);
+  }
+  for (uint64_t max : {1, 5, 64, 4096}) {
+    PfnSet::Cursor c(s);
+    std::vector<std::pair<Pfn, Pfn>> joined;
+    while (auto p = c.next(max)) {
+      ASSERT_LT(p->first, p->second);
+      ASSERT_LE(p->second - p->first, max);
+      ASSERT_EQ(s.count_range(p->first, p->second), p->second - p->first);  // within one run
+      if (!joined.empty() && joined.back().second == p->first) {
+        joined.back().second = p->second;
+      } else {
+        joined.push_back(*p);
+      }
+    }
+    EXPECT_FALSE(c.next(max));
+    EXPECT_EQ(joined, runs_of(s)) << max;
+  }
 }

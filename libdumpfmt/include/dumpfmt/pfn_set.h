@@ -76,6 +76,34 @@ class PfnSet {
     if (open) f(run_start, run_end);
   }
 
+  /// Hands out the members in order as pieces of consecutive PFNs, each at
+  /// most `max` long and within one run. Members erased behind the cursor do
+  /// not disturb it.
+  class Cursor {
+   public:
+    explicit Cursor(const PfnSet& s) : set_(s) {}
+    std::optional<std::pair<Pfn, Pfn>> next(uint64_t max) {
+      if (at_ == end_) {
+        std::optional<std::pair<Pfn, Pfn>> r;
+        if (!done_) r = set_.next_run(end_);
+        if (!r) {
+          done_ = true;
+          return std::nullopt;
+        }
+        at_ = r->first;
+        end_ = r->second;
+      }
+      const Pfn a = at_;
+      at_ = end_ - at_ > max ? at_ + max : end_;
+      return std::make_pair(a, at_);
+    }
+
+   private:
+    const PfnSet& set_;
+    Pfn at_ = 0, end_ = 0;  // what is left of the current run
+    bool done_ = false;
+  };
+
   /// Set union / difference / intersection in place.
   void add(const PfnSet& o);
   void subtract(const PfnSet& o);
