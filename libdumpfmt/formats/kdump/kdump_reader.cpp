@@ -311,6 +311,16 @@ Status load_bitmap(const File& f, uint64_t off, Pfn npfn, PfnSet& set,
                    std::vector<uint64_t>* prefix) {
   BitmapLoader loader(set, prefix);
   uint64_t nbytes = npfn / 8 + (npfn % 8 != 0);
+  // A rearranged flattened stream is sparse: a huge max_mapnr would have the
+  // walk read terabytes of gap. Every writer stores its bitmaps in full.
+  if (f.stored_bytes() < f.size() && nbytes > f.stored_bytes()) {
+    return file_error(Errc::corrupt, f, off,
+                      strfmt("a bitmap of %llu bytes (max_mapnr %llu) is more than the file "
+                             "holds (%llu bytes)",
+                             static_cast<unsigned long long>(nbytes),
+                             static_cast<unsigned long long>(npfn),
+                             static_cast<unsigned long long>(f.stored_bytes())));
+  }
   std::vector<std::byte> buf(static_cast<size_t>(std::min<uint64_t>(nbytes, kIoChunk)));
   for (uint64_t done = 0; done < nbytes;) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), nbytes - done));
