@@ -9,36 +9,8 @@ DUMPCONV=$1
 DUMPGEN=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() {
-  echo "FAIL: $*"
-  fail=$((fail + 1))
-}
-# expect RC DESCRIPTION -- COMMAND...: runs COMMAND, checks its exit status.
-expect() {
-  local want=$1 what=$2
-  shift 3
-  "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  if [[ $rc == "$want" ]]; then ok; else
-    bad "$what: exit $rc, wanted $want; stderr: $(head -c 400 "$T/err")"
-  fi
-}
-# stderr_is TEXT DESCRIPTION: the last command's stderr is exactly TEXT.
-stderr_is() {
-  if [[ "$(cat "$T/err")" == "$1" ]]; then ok; else
-    bad "$2: stderr was [$(cat "$T/err")], wanted [$1]"
-  fi
-}
-stderr_has() {
-  if grep -qF -- "$1" "$T/err"; then ok; else bad "$2: stderr lacks [$1]: $(head -c 400 "$T/err")"; fi
-}
-no_leftovers() {  # no OUTPUT.tmp-* files and no OUTPUT
-  if compgen -G "$1*" >/dev/null; then bad "$2: left $(ls "$1"*)"; else ok; fi
-}
+# shellcheck source=../lib/cli_checks.sh
+source "$(dirname "$0")/../lib/cli_checks.sh"
 
 "$DUMPGEN" --format elf --pages 600 --range 5000:40 --zero-every 7 --random-every 5 --cpus 2 \
   "$T/in.elf" >/dev/null || { echo "dumpgen failed"; exit 1; }

@@ -12,26 +12,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
-  echo "FAIL: $*"
-  fail=$((fail + 1))
-}
-# expect RC DESCRIPTION -- COMMAND...: runs COMMAND, checks its exit status.
-expect() {
-  local want=$1 what=$2
-  shift 3
-  "$@" >out 2>err
-  local rc=$?
-  if [[ $rc == "$want" ]]; then ok; else
-    bad "$what: exit $rc, wanted $want; stderr: $(head -c 600 err)"
-  fi
-}
-stderr_is() { [[ "$(cat err)" == "$1" ]] && ok || bad "$2: stderr was [$(cat err)], wanted [$1]"; }
-stderr_has() { grep -qF -- "$1" err && ok || bad "$2: stderr lacks [$1]: $(head -c 600 err)"; }
-no_leftovers() { compgen -G "$1*" >/dev/null && bad "$2: left $(ls "$1"*)" || ok; }
+# shellcheck source=../lib/cli_checks.sh
+source "$HERE/../lib/cli_checks.sh"
 digest() { "$DUMPDIGEST" "$@" 2>/dev/null | sed -n 's/.*"digest_sha256(pfn_le64||page)": "\(.*\)".*/\1/p'; }
 same_pages() {  # same_pages DESCRIPTION REF FILES...: libdumpfmt's digests are equal
   local what=$1 ref=$2
