@@ -1,9 +1,16 @@
 // One 4 KiB page through each codec, compress and decompress, on zero, kernel-
 // like and random data; plus zlib-format pages via libdeflate (the default),
-// via zlib's deflate/inflate back end, and via plain compress2()/uncompress().
+// via zlib's deflate/inflate back end, and via plain compress2()/uncompress(); our LZO1X
+// encoder beside liblzo2's lzo1x_1_compress, per page and (with DUMPFMT_CORPUS_DIR holding
+// proc-vmcore.elf) over every non-zero page of the real corpus dump.
 #include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -11,7 +18,13 @@
 #include <vector>
 
 #include "codecs/codec_impl.h"
+#include "codecs/lzo1x_encode.h"
 #include "dumpfmt/codec.h"
+#include "dumpfmt/config.h"
+
+#if DUMPFMT_HAVE_LZO
+#include <lzo/lzo1x.h>
+#endif
 
 namespace dumpfmt {
 namespace {
@@ -176,7 +189,113 @@ void bm_uncompress(benchmark::State& state, const Bytes& page) {
   report(state, z_len);
 }
 
+#if DUMPFMT_HAVE_LZO
+// One LZO1X page compressor: liblzo2's lzo1x_1 (makedumpfile's) or ours.
+struct LzoEncoders {
+  std::vector<lzo_align_t> wrkmem =
+      std::vector<lzo_align_t>(LZO1X_1_MEM_COMPRESS / sizeof(lzo_align_t) + 1);
+  detail::Lzo1xEncoder ours;
+
+  size_t liblzo2(const uint8_t* in, size_t n, uint8_t* out, size_t cap) {
+    lzo_uint out_len = cap;
+    if (lzo1x_1_compress(in, n, out, &out_len, wrkmem.data()) != LZO_E_OK) return 0;
+    return out_len;
+  }
+};
+
+using LzoFn = size_t (*)(LzoEncoders&, const uint8_t*, size_t, uint8_t*, size_t);
+const LzoFn kLiblzo2 = [](LzoEncoders& e, const uint8_t* in, size_t n, uint8_t* out, size_t cap) {
+  return e.liblzo2(in, n, out, cap);
+};
+const LzoFn kOurs = [](LzoEncoders& e, const uint8_t* in, size_t n, uint8_t* out, size_t cap) {
+  return e.ours.encode(in, n, out, cap);
+};
+
+void bm_lzo_page(benchmark::State& state, LzoFn fn, const Bytes& page) {
+  if (lzo_init() != LZO_E_OK) {
+    state.SkipWithError("lzo_init failed");
+    return;
+  }
+  auto enc = std::make_unique<LzoEncoders>();
+  std::vector<uint8_t> out(detail::lzo1x_encode_bound(page.size()));
+  const auto* in = reinterpret_cast<const uint8_t*>(page.data());
+  size_t n = 0;
+  for (auto _ : state) {
+    n = fn(*enc, in, page.size(), out.data(), out.size());
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  report(state, n);
+}
+
+// The non-zero 4 KiB pages of $DUMPFMT_CORPUS_DIR/proc-vmcore.elf (the file mapped, its
+// header page skipped), or none.
+const std::vector<const uint8_t*>& corpus_pages() {
+  static const std::vector<const uint8_t*> pages = [] {
+    std::vector<const uint8_t*> v;
+    const char* dir = std::getenv("DUMPFMT_CORPUS_DIR");
+    if (!dir) return v;
+    int fd = open((std::string(dir) + "/proc-vmcore.elf").c_str(), O_RDONLY);
+    if (fd < 0) return v;
+    struct stat st {};
+    void* map = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+      map = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    }
+    close(fd);
+    if (map == MAP_FAILED) return v;
+    static const uint8_t zero[kPage] = {};
+    const auto* base = static_cast<const uint8_t*>(map);
+    for (size_t off = kPage; off + kPage <= static_cast<size_t>(st.st_size); off += kPage) {
+      if (std::memcmp(base + off, zero, kPage) != 0) v.push_back(base + off);
+    }
+    return v;
+  }();
+  return pages;
+}
+
+// Every corpus page per iteration, single thread: throughput and total output size.
+void bm_lzo_corpus(benchmark::State& state, LzoFn fn) {
+  const auto& pages = corpus_pages();
+  if (lzo_init() != LZO_E_OK) {
+    state.SkipWithError("lzo_init failed");
+    return;
+  }
+  auto enc = std::make_unique<LzoEncoders>();
+  std::vector<uint8_t> out(detail::lzo1x_encode_bound(kPage));
+  size_t total = 0;
+  for (auto _ : state) {
+    total = 0;
+    for (const uint8_t* p : pages) total += fn(*enc, p, kPage, out.data(), out.size());
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(pages.size() * kPage));
+  state.counters["pages"] = static_cast<double>(pages.size());
+  state.counters["ratio"] = static_cast<double>(total) / static_cast<double>(pages.size() * kPage);
+}
+
+void register_lzo() {
+  for (const Data& d : pages()) {
+    benchmark::RegisterBenchmark((std::string("compress/lzo1x_1_compress/") + d.name).c_str(),
+                                 bm_lzo_page, kLiblzo2, d.page);
+    benchmark::RegisterBenchmark((std::string("compress/lzo1x_encode/") + d.name).c_str(),
+                                 bm_lzo_page, kOurs, d.page);
+  }
+  if (!corpus_pages().empty()) {
+    benchmark::RegisterBenchmark("corpus/lzo1x_1_compress", bm_lzo_corpus, kLiblzo2)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("corpus/lzo1x_encode", bm_lzo_corpus, kOurs)
+        ->Unit(benchmark::kMillisecond);
+  }
+}
+#endif
+
 void register_all() {
+#if DUMPFMT_HAVE_LZO
+  register_lzo();
+#endif
   std::vector<std::pair<std::string, Factory>> codecs;
   for (CodecId id : built_codecs()) {
     codecs.emplace_back(std::string(codec_name(id)), [id] { return make_codec(id); });
