@@ -25,8 +25,6 @@ Error only_level_one(uint32_t dl, const Error& why) {
                            dl, why.message.c_str()));
 }
 
-Result<FilterResult> finish_zero(const PageSource& src, const FilterOptions& opts, FilterResult& r);
-
 }  // namespace
 
 Result<uint64_t> remove_zero_pages(const PageSource& src, PfnSet& pages, unsigned threads,
@@ -109,79 +107,118 @@ Result<uint64_t> remove_zero_pages(const PageSource& src, PfnSet& pages, unsigne
   return removed;
 }
 
-Result<FilterResult> filter_pages(const PageSource& src, const FilterOptions& opts) {
+Result<std::unique_ptr<WindowFilter>> WindowFilter::create(const PageSource& src,
+                                                           const FilterOptions& opts) {
   const uint32_t dl = opts.dump_level;
   if (dl > kDumpLevelMax) {
     return make_error(Errc::invalid_argument, strfmt("dump level %u is out of range 0-31", dl));
   }
-  FilterResult r;
-  r.kept = src.present();
-  r.ram = src.ram();
+  std::unique_ptr<WindowFilter> f(new WindowFilter(src, opts));
+  f->end_ = std::max(src.present().end_bound(), src.ram().end_bound());
+  f->total_ = src.present().count();
   // makedumpfile examines struct pages for levels above 1, and at any level
   // when the kernel exports PG_hwpoison (hwpoison and offline pages go then).
   const bool need_classes = (dl & ~uint32_t{kDumpLevelZero}) != 0;
   auto km = KernelMemory::create(src);
   if (!km) {
     if (need_classes) return only_level_one(dl, km.error());
-    r.notes.push_back(km.error().message);
-    return finish_zero(src, opts, r);
+    f->notes_.push_back(km.error().message);
+    return f;
   }
-  auto pc = PageClassifier::create(**km);
+  f->km_ = std::move(*km);
+  auto pc = PageClassifier::create(*f->km_);
   if (!pc) {
     if (need_classes) return only_level_one(dl, pc.error());
-    r.notes.push_back(pc.error().message);
-    return finish_zero(src, opts, r);
+    f->notes_.push_back(pc.error().message);
+    return f;
   }
-  if (!pc->mem_map().ranges.empty()) {
-    const Pfn end = pc->mem_map().ranges.back().end;
-    r.mem_map_end = end;
-    const Pfn top = std::max(r.ram.end_bound(), r.kept.end_bound());
-    if (top > end) {
-      r.beyond_mem_map = r.kept.count_range(end, top);
-      r.kept.erase_range(end, top);
-      r.ram.erase_range(end, top);
-    }
-  }
+  if (!pc->mem_map().ranges.empty()) f->mem_map_end_ = pc->mem_map().ranges.back().end;
   if (need_classes) {
     if (auto st = pc->check(dl); !st) return only_level_one(dl, st.error());
   }
-  if (need_classes || (*km)->vmcoreinfo().number("PG_hwpoison")) {
+  f->classify_ = need_classes || f->km_->vmcoreinfo().number("PG_hwpoison");
+  f->pc_.emplace(std::move(*pc));
+  return f;
+}
+
+Result<FilterResult> WindowFilter::window(Pfn first, Pfn last) {
+  if (first != next_ || last < first) {
+    return make_error(Errc::invalid_argument,
+                      strfmt("filter window %s-%s does not follow the previous one (ended at %s)",
+                             hex(first).c_str(), hex(last).c_str(), hex(next_).c_str()));
+  }
+  next_ = last;
+  FilterResult r;
+  r.kept = src_.present().slice(first, last);
+  r.ram = src_.ram().slice(first, last);
+  r.notes = notes_;
+  r.mem_map_end = mem_map_end_;
+  if (mem_map_end_ && last > *mem_map_end_) {
+    const Pfn cut = std::max(first, *mem_map_end_);
+    r.beyond_mem_map = r.kept.count_range(cut, last);
+    r.kept.erase_range(cut, last);
+    r.ram.erase_range(cut, last);
+  }
+  if (classify_) {
+    // What an earlier window's free block or compound page covers here was
+    // decided there; its tail pages must not be examined on their own.
+    if (carry_end_ > first) {
+      const Pfn ce = std::min(carry_end_, last);
+      r.stats.excluded[carry_class_] += r.kept.count_range(first, ce);
+      r.kept.erase_range(first, ce);
+    }
     ClassifyOptions co;
-    co.dump_level = dl;
-    co.chunk_bytes = opts.chunk_bytes;
-    if (opts.progress) {
-      co.progress = [&](uint64_t d, uint64_t t) { opts.progress("examining struct pages", d, t); };
+    co.dump_level = opts_.dump_level;
+    co.chunk_bytes = opts_.chunk_bytes;
+    co.self_check = false;
+    const uint64_t before = examined_before_;
+    if (opts_.progress) {
+      co.progress = [&](uint64_t d, uint64_t) {
+        opts_.progress("examining struct pages", before + d, total_);
+      };
     }
     // The walk reads the set it is given while runs are erased from `kept`.
     const PfnSet domain = r.kept;
+    examined_before_ += domain.count();
     PfnSet& kept = r.kept;
-    auto stats = pc->classify(domain, co, [&](Pfn a, Pfn b, PageClass) { kept.erase_range(a, b); });
+    auto stats = pc_->classify(domain, co, [&](Pfn a, Pfn b, PageClass c) {
+      kept.erase_range(a, std::min(b, last));
+      if (b > last && b > carry_end_) {
+        carry_end_ = b;
+        carry_class_ = c;
+      }
+    });
     if (!stats) {
-      if (need_classes) return std::move(stats).error();
+      if ((opts_.dump_level & ~uint32_t{kDumpLevelZero}) != 0) return std::move(stats).error();
       r.kept = domain;
       r.notes.push_back(stats.error().message);
-      return finish_zero(src, opts, r);
+    } else {
+      stats->add(r.stats);  // the carried pages
+      r.stats = std::move(*stats);
+      r.classified = true;
     }
-    r.stats = std::move(*stats);
-    r.classified = true;
   }
-  return finish_zero(src, opts, r);
-}
-namespace {
-
-// The zero-page scan, last: it reads every page still kept.
-Result<FilterResult> finish_zero(const PageSource& src, const FilterOptions& opts,
-                                 FilterResult& r) {
-  if ((opts.dump_level & kDumpLevelZero) && opts.scan_zero_pages) {
+  if ((opts_.dump_level & kDumpLevelZero) && opts_.scan_zero_pages) {
     std::function<void(uint64_t, uint64_t)> prog;
-    if (opts.progress) {
-      prog = [&](uint64_t d, uint64_t t) { opts.progress("finding zero pages", d, t); };
+    if (opts_.progress) {
+      prog = [&](uint64_t d, uint64_t t) { opts_.progress("finding zero pages", d, t); };
     }
-    DUMPFMT_TRY_ASSIGN(r.zero_pages_removed, remove_zero_pages(src, r.kept, opts.threads, prog));
+    DUMPFMT_TRY_ASSIGN(r.zero_pages_removed, remove_zero_pages(src_, r.kept, opts_.threads, prog));
   }
-  return std::move(r);
+  return r;
 }
 
-}  // namespace
+std::vector<std::string> WindowFilter::self_check(const ClassifyStats& total) const {
+  if (!pc_ || !classify_) return {};
+  return pc_->self_check(total, opts_.dump_level);
+}
+
+Result<FilterResult> filter_pages(const PageSource& src, const FilterOptions& opts) {
+  DUMPFMT_TRY_ASSIGN(auto f, WindowFilter::create(src, opts));
+  DUMPFMT_TRY_ASSIGN(FilterResult r, f->window(0, f->end()));
+  auto w = f->self_check(r.stats);
+  r.stats.warnings.insert(r.stats.warnings.end(), w.begin(), w.end());
+  return r;
+}
 
 }  // namespace dumpfmt::filters

@@ -243,6 +243,27 @@ std::optional<std::pair<Pfn, Pfn>> PfnSet::next_run(Pfn p) const {
   return std::make_pair(*first, end);
 }
 
+PfnSet PfnSet::slice(Pfn first, Pfn end) const {
+  PfnSet r;
+  if (first >= end) return r;
+  for (size_t pos = find_chunk(first >> kChunkShift);
+       pos < chunks_.size() && chunks_[pos].index <= (end - 1) >> kChunkShift; ++pos) {
+    const Chunk& c = chunks_[pos];
+    Chunk n;
+    n.index = c.index;
+    n.count = c.count;
+    if (c.bits) {
+      n.bits = std::make_unique<uint64_t[]>(kChunkWords);
+      std::memcpy(n.bits.get(), c.bits.get(), kChunkWords * 8);
+    }
+    r.chunks_.push_back(std::move(n));
+  }
+  // Only the first and last chunk can stick out of the window.
+  r.erase_range(0, first);
+  r.erase_range(end, ~Pfn{0});
+  return r;
+}
+
 void PfnSet::add(const PfnSet& o) {
   o.for_each_run([this](Pfn a, Pfn b) { insert_range(a, b); });
 }

@@ -541,20 +541,29 @@ Result<ClassifyStats> PageClassifier::classify(
   flush();
   if (opts.progress) opts.progress(total, total);
 
-  // Self-check: a kernel whose page flags or page types moved shows up as a
-  // class that is suddenly empty (or absurdly large).
+  if (opts.self_check) {
+    auto w = self_check(st, dl);
+    st.warnings.insert(st.warnings.end(), w.begin(), w.end());
+  }
+  return st;
+}
+
+// A kernel whose page flags or page types moved shows up as a class that is
+// suddenly empty (or absurdly large).
+std::vector<std::string> PageClassifier::self_check(const ClassifyStats& st, uint32_t dl) const {
+  std::vector<std::string> warnings;
   if ((dl & kDumpLevelFree) && st.examined > 0) {
     if (auto expected = kernel_free_pages()) {
       uint64_t found = st.excluded[PageClass::free];
       uint64_t want = *expected;
       if (want >= 1024 && found < want / 2) {
-        st.warnings.push_back(strfmt(
+        warnings.push_back(strfmt(
             "self-check: found %llu free pages, but the kernel's zone counters (NR_FREE_PAGES) "
             "say %llu; PAGE_BUDDY_MAPCOUNT_VALUE or the struct page layout may not match this "
             "kernel, so free pages may have been kept",
             static_cast<unsigned long long>(found), static_cast<unsigned long long>(want)));
       } else if (found > want + want / 2 + 4096) {
-        st.warnings.push_back(strfmt(
+        warnings.push_back(strfmt(
             "self-check: found %llu free pages, more than the %llu the kernel's zone counters "
             "(NR_FREE_PAGES) say; pages in use may have been excluded as free",
             static_cast<unsigned long long>(found), static_cast<unsigned long long>(want)));
@@ -565,19 +574,28 @@ Result<ClassifyStats> PageClassifier::classify(
     uint64_t n = st.excluded[PageClass::cache] + st.excluded[PageClass::cache_private] +
                  st.excluded[PageClass::user];
     if (n == 0) {
-      st.warnings.push_back(strfmt(
+      warnings.push_back(strfmt(
           "self-check: not one page cache or user page among %llu pages examined; NUMBER(PG_lru) "
           "or OFFSET(page.mapping) may not match this kernel",
           static_cast<unsigned long long>(st.examined)));
     }
   }
   if (st.unreadable) {
-    st.warnings.push_back(
+    warnings.push_back(
         strfmt("%llu page(s) were kept because their struct page could not be "
                "read; first: %s",
                static_cast<unsigned long long>(st.unreadable), st.first_unreadable.c_str()));
   }
-  return st;
+  return warnings;
+}
+
+void ClassifyStats::add(const ClassifyStats& o) {
+  for (size_t i = 0; i < excluded.pages.size(); ++i) excluded.pages[i] += o.excluded.pages[i];
+  examined += o.examined;
+  no_struct_page += o.no_struct_page;
+  unreadable += o.unreadable;
+  if (first_unreadable.empty()) first_unreadable = o.first_unreadable;
+  warnings.insert(warnings.end(), o.warnings.begin(), o.warnings.end());
 }
 
 Result<std::pair<PfnSet, ClassifyStats>> PageClassifier::kept_pages(

@@ -117,9 +117,9 @@ TEST(PageFilter, PagesBeyondTheStructPageArrayAreCut) {
 }
 
 // A complete ELF vmcore from dumpgen: a FLATMEM kernel whose struct pages
-// mark PFNs 16-23 free (order 3) and PFN 30 as page cache; -d 31 through the
-// registry's ELF reader, then the kdump writer and reader.
-TEST(PageFilter, DumpgenElfEndToEnd) {
+// A dumpgen ELF of 64 pages with a mem_map whose struct pages mark PFNs
+// 16-23 free (order 3) and PFN 30 as page cache.
+std::unique_ptr<PageSource> dumpgen_with_classes() {
   dumpgen::DumpSpec spec;
   spec.format = dumpgen::Format::elf;
   for (uint64_t pfn = 0; pfn < 64; ++pfn) {
@@ -154,15 +154,21 @@ TEST(PageFilter, DumpgenElfEndToEnd) {
   std::vector<std::unique_ptr<File>> files;
   files.push_back(memory_file("gen.elf", std::move(data)));
   auto src = open_dump_files(std::move(files));
-  ASSERT_TRUE(src) << src.error().message;
+  EXPECT_TRUE(src) << src.error().message;
+  return src ? std::move(*src) : nullptr;
+}
 
+// -d 31 through the registry's ELF reader, then the kdump writer and reader.
+TEST(PageFilter, DumpgenElfEndToEnd) {
+  auto src = dumpgen_with_classes();
+  ASSERT_TRUE(src);
   filters::FilterOptions o;
   o.dump_level = 31;
-  auto r = filters::filter_pages(**src, o);
+  auto r = filters::filter_pages(*src, o);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->stats.excluded[PageClass::free], 8u);
   EXPECT_EQ(r->stats.excluded[PageClass::cache], 1u);
-  PfnSet want = (*src)->present();
+  PfnSet want = src->present();
   want.erase_range(16, 24);
   want.erase(30);
   EXPECT_EQ(r->kept, want);
@@ -174,10 +180,10 @@ TEST(PageFilter, DumpgenElfEndToEnd) {
   wo.dump_level = 31;
   auto w = find_format("kdump")->create_writer(sink, wo);
   ASSERT_TRUE(w) << w.error().message;
-  ASSERT_TRUE((*w)->begin((*src)->info(), r->ram, r->kept));
+  ASSERT_TRUE((*w)->begin(src->info(), r->ram, r->kept));
   PipelineOptions po;
   po.threads = 2;
-  auto stats = run_pipeline(**src, r->kept, **w, po);
+  auto stats = run_pipeline(*src, r->kept, **w, po);
   ASSERT_TRUE(stats) << stats.error().message;
   ASSERT_TRUE(sink.commit());
   std::vector<std::byte> out(sink.bytes().begin(), sink.bytes().end());
@@ -190,11 +196,54 @@ TEST(PageFilter, DumpgenElfEndToEnd) {
   std::vector<std::byte> a(4096), b(4096);
   r->kept.for_each_run([&](Pfn first, Pfn end) {
     for (Pfn p = first; p < end; ++p) {
-      ASSERT_TRUE((*src)->read_page(p, a));
+      ASSERT_TRUE(src->read_page(p, a));
       ASSERT_TRUE((*back)->read_page(p, b));
       EXPECT_EQ(a, b) << p;
     }
   });
+}
+
+// Windows of any size, also ones that cut the free block 16-23 after its
+// head, add up to exactly what the whole dump keeps; out-of-order windows
+// are refused.
+TEST(PageFilter, WindowsAddUpToTheWhole) {
+  auto src = dumpgen_with_classes();
+  ASSERT_TRUE(src);
+  filters::FilterOptions o;
+  o.dump_level = 31;
+  auto whole = filters::filter_pages(*src, o);
+  ASSERT_TRUE(whole) << whole.error().message;
+  for (Pfn size : {Pfn{1}, Pfn{3}, Pfn{8}, Pfn{17}, Pfn{18}, Pfn{20}, Pfn{64}, Pfn{1000}}) {
+    auto wf = filters::WindowFilter::create(*src, o);
+    ASSERT_TRUE(wf) << wf.error().message;
+    PfnSet kept, ram;
+    ClassifyStats stats;
+    for (Pfn first = 0; first < (*wf)->end(); first += size) {
+      auto fr = (*wf)->window(first, std::min(first + size, (*wf)->end()));
+      ASSERT_TRUE(fr) << fr.error().message;
+      EXPECT_TRUE(fr->kept.empty() ||
+                  (fr->kept.next(0) >= first && fr->kept.end_bound() <= first + size))
+          << "window " << first << " of " << size;
+      kept.add(fr->kept);
+      ram.add(fr->ram);
+      stats.add(fr->stats);
+    }
+    EXPECT_EQ(kept, whole->kept) << "windows of " << size;
+    EXPECT_EQ(ram, whole->ram) << "windows of " << size;
+    EXPECT_EQ(stats.excluded.pages, whole->stats.excluded.pages) << "windows of " << size;
+    EXPECT_EQ(stats.examined, whole->stats.examined) << "windows of " << size;
+    // A second pass after restart() gives the same again.
+    (*wf)->restart();
+    auto again = (*wf)->window(0, (*wf)->end());
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->kept, whole->kept);
+  }
+  auto wf = filters::WindowFilter::create(*src, o);
+  ASSERT_TRUE(wf);
+  ASSERT_TRUE((*wf)->window(0, 16));
+  auto gap = (*wf)->window(20, 30);
+  ASSERT_FALSE(gap);
+  EXPECT_NE(gap.error().message.find("does not follow"), std::string::npos) << gap.error().message;
 }
 
 }  // namespace

@@ -87,6 +87,11 @@ TEST(PfnSet, RandomOperationsMatchModel) {
           static_cast<uint64_t>(std::distance(model.lower_bound(c0), model.lower_bound(c1)));
       ASSERT_EQ(s.count_range(c0, c1), expect);
       ASSERT_EQ(s.end_bound(), model.empty() ? 0 : *model.rbegin() + 1);
+      // slice() keeps exactly the members of the window.
+      std::set<Pfn> window(model.lower_bound(c0), model.lower_bound(c1));
+      PfnSet sl = s.slice(c0, c1);
+      ASSERT_EQ(sl.count(), window.size()) << "step " << step;
+      ASSERT_EQ(runs_of(sl), runs_of(window)) << "step " << step;
       // next_run as a cursor walks the same runs as for_each_run, and from a
       // point inside a run starts there.
       std::vector<std::pair<Pfn, Pfn>> walked;

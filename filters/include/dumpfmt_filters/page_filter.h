@@ -5,11 +5,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "dumpfmt/dump.h"
+#include "dumpfmt/kernel/kernel_memory.h"
 #include "dumpfmt/kernel/page_classes.h"
 #include "dumpfmt/pfn_set.h"
 #include "dumpfmt/result.h"
@@ -43,6 +45,49 @@ struct FilterResult {
   ClassifyStats stats;              // per-class counts of excluded pages, self-check warnings
   uint64_t zero_pages_removed = 0;  // by the zero scan
   std::vector<std::string> notes;   // why the kernel model was not used at levels 0 and 1
+};
+
+/// filter_pages() one window of PFNs at a time, for machines whose page sets
+/// would not fit in memory whole (dumpfilter's cycles under a small
+/// --memory-budget). Windows must tile [0, end()) in ascending order; a free
+/// block or compound page whose head lies in one window is excluded whole,
+/// also where it reaches into the next, so the windows' kept sets add up to
+/// exactly what filter_pages() keeps.
+class WindowFilter {
+ public:
+  /// Sets up the kernel model; the errors of filter_pages().
+  static Result<std::unique_ptr<WindowFilter>> create(const PageSource& src,
+                                                      const FilterOptions& opts);
+  /// One past the last PFN the windows must cover.
+  Pfn end() const { return end_; }
+  /// The result for PFNs [first, last): kept and ram hold only that window;
+  /// stats carry no self-check warnings (see self_check()). `first` must be
+  /// where the previous window ended (0 at first).
+  Result<FilterResult> window(Pfn first, Pfn last);
+  /// The self-check over the sum of the windows' statistics.
+  std::vector<std::string> self_check(const ClassifyStats& total) const;
+  /// Starts again at PFN 0 (a second pass over the windows).
+  void restart() {
+    next_ = 0;
+    carry_end_ = 0;
+    examined_before_ = 0;
+  }
+
+ private:
+  WindowFilter(const PageSource& src, const FilterOptions& opts) : src_(src), opts_(opts) {}
+  const PageSource& src_;
+  FilterOptions opts_;
+  std::unique_ptr<KernelMemory> km_;
+  std::optional<PageClassifier> pc_;
+  bool classify_ = false;  // examine struct pages
+  std::vector<std::string> notes_;
+  std::optional<Pfn> mem_map_end_;
+  Pfn end_ = 0;
+  Pfn next_ = 0;                              // where the next window must start
+  uint64_t examined_before_ = 0, total_ = 0;  // for progress
+  // An excluded block of an earlier window that reaches into later ones.
+  Pfn carry_end_ = 0;
+  PageClass carry_class_ = PageClass::kernel;
 };
 
 /// Applies `opts.dump_level` to `src`. Bits above 1 need VMCOREINFO; without

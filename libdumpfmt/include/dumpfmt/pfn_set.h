@@ -104,6 +104,10 @@ class PfnSet {
     bool done_ = false;
   };
 
+  /// The members in [first, end), as a set of its own (a window of a large
+  /// set, at a cost in proportion to the window).
+  PfnSet slice(Pfn first, Pfn end) const;
+
   /// Set union / difference / intersection in place.
   void add(const PfnSet& o);
   void subtract(const PfnSet& o);

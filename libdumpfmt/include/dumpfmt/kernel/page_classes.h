@@ -80,6 +80,10 @@ struct ClassifyOptions {
   size_t chunk_bytes = size_t{4} << 20;
   /// Called now and then with PFNs examined so far and in total.
   std::function<void(uint64_t done, uint64_t total)> progress;
+  /// Run self_check() on the result. Off when the PFNs are classified in
+  /// windows: the kernel's counters describe the whole machine, so only the
+  /// sum of the windows' statistics can be checked against them.
+  bool self_check = true;
 };
 
 struct ClassifyStats {
@@ -89,6 +93,9 @@ struct ClassifyStats {
   uint64_t unreadable = 0;            // PFNs whose struct page could not be read (kept)
   std::string first_unreadable;       // why, for the first such chunk
   std::vector<std::string> warnings;  // self-check findings (implausible results)
+
+  /// Adds another walk's counts (of PFNs disjoint from this one's).
+  void add(const ClassifyStats& o);
 };
 
 /// Decides page classes from the struct page array. Immutable after creation
@@ -127,6 +134,11 @@ class PageClassifier {
   /// reported run), with the statistics.
   Result<std::pair<PfnSet, ClassifyStats>> kept_pages(const PfnSet& pfns,
                                                       const ClassifyOptions& opts) const;
+
+  /// The self-check classify() runs unless told not to: warnings for a
+  /// class that looks implausible against the kernel's own counters, and
+  /// for struct pages that could not be read.
+  std::vector<std::string> self_check(const ClassifyStats& st, uint32_t dump_level) const;
 
   /// Reads and decodes the struct page of one PFN.
   Result<PageStruct> read_page_struct(Pfn pfn) const;
