@@ -287,7 +287,7 @@ Result<PipelineStats> run_pipeline(const PageSource& src, const PfnSet& pages, D
     workers.submit(b, chunks);
     cur ^= 1;
   }
-  DUMPFMT_TRY(w.finish());
+  if (opts.finish_writer) DUMPFMT_TRY(w.finish());
   return stats;
 }
 

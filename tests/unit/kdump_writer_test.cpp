@@ -134,7 +134,7 @@ MapSource sample_source(Arch arch = Arch::x86_64, Endian e = Endian::little, uin
 
 // Feeds a writer the way the pipeline does: zero pages flagged, pages
 // compressed with the wanted codec unless that does not make them smaller.
-Status pump(const PageSource& src, const PfnSet& pages, DumpWriter& w) {
+Status pump(const PageSource& src, const PfnSet& pages, DumpWriter& w, bool finish = true) {
   const uint32_t ps = src.info().page_size;
   std::unique_ptr<Codec> codec;
   if (w.wanted_codec() != CodecId::none) {
@@ -168,7 +168,7 @@ Status pump(const PageSource& src, const PfnSet& pages, DumpWriter& w) {
     }
   });
   DUMPFMT_TRY(st);
-  return w.finish();
+  return finish ? w.finish() : ok();
 }
 
 Status write_dump(const PageSource& src, OutputSink& out, const WriteOptions& opts,
@@ -541,6 +541,89 @@ TEST(KdumpWriter, Misuse) {
   ep.data = std::span<const std::byte>(reinterpret_cast<const std::byte*>(page.data()), 4096);
   ep.pfn = 1;  // outside this part
   EXPECT_FALSE((*ws)->write_page(ep));
+}
+
+// Written window by window (dumpfilter's cycles), the file is byte for byte
+// the one begin() writes with the whole sets, whatever the window size.
+TEST(KdumpWriter, WindowsWriteTheSameBytes) {
+  MapSource src = sample_source();
+  src.info_.max_pfn = 100;
+  for (Pfn p = 70; p < 90; ++p) src.ram_.insert(p);
+  src.add(75, page_bytes(75, 4096));
+  src.add(88, page_bytes(88, 4096, true));
+  MemorySink whole;
+  ASSERT_TRUE(write_dump(src, whole, {}));
+  const Format* fmt = find_format("kdump");
+  for (Pfn size : {Pfn{8}, Pfn{16}, Pfn{24}, Pfn{64}, Pfn{96}, Pfn{104}, Pfn{4096}}) {
+    MemorySink out;
+    auto w = fmt->create_writer(out, {});
+    ASSERT_TRUE(w);
+    ASSERT_TRUE((*w)->supports_windows());
+    const Pfn top = src.info().max_pfn;
+    ASSERT_TRUE((*w)->begin_windows(src.info(), top, src.present().count()));
+    for (Pfn first = 0; first < top; first += size) {
+      const Pfn last = std::min(first + size, top);
+      PfnSet ram = src.ram().slice(first, last), pages = src.present().slice(first, last);
+      ASSERT_TRUE((*w)->begin_window(first, last, ram, pages)) << first;
+      ASSERT_TRUE(pump(src, pages, **w, false));
+    }
+    ASSERT_TRUE((*w)->finish());
+    ASSERT_TRUE(out.commit());
+    EXPECT_TRUE(std::equal(out.bytes().begin(), out.bytes().end(), whole.bytes().begin(),
+                           whole.bytes().end()))
+        << "windows of " << size;
+  }
+}
+
+TEST(KdumpWriter, WindowMisuse) {
+  MapSource src = sample_source();
+  const Format* fmt = find_format("kdump");
+  const PfnSet none;
+  MemorySink out;
+  auto fresh = [&](uint64_t count) {
+    auto w = fmt->create_writer(out, {});
+    EXPECT_TRUE(w);
+    EXPECT_TRUE((*w)->begin_windows(src.info(), 100, count));
+    return std::move(*w);
+  };
+  auto expect_misuse = [](const Status& st, const char* what) {
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, Errc::invalid_argument);
+    EXPECT_NE(st.error().message.find(what), std::string::npos) << st.error().message;
+  };
+  auto w = fresh(0);
+  expect_misuse(w->begin_window(8, 16, none, none), "does not follow");  // a gap
+  expect_misuse(w->begin_window(0, 12, none, none), "does not follow");  // not on a byte
+  PfnSet outside;
+  outside.insert(20);
+  expect_misuse(w->begin_window(0, 16, none, outside), "reach outside");
+  ASSERT_TRUE(w->begin_window(0, 16, none, none));
+  expect_misuse(w->finish(), "short of");  // windows end before max_pfn
+
+  // More pages than the descriptor table was laid out for.
+  w = fresh(1);
+  PfnSet two;
+  two.insert_range(0, 2);
+  ASSERT_TRUE(w->begin_window(0, 100, two, two));
+  Bytes page = page_bytes(1, 4096);
+  EncodedPage ep;
+  ep.data = std::span<const std::byte>(reinterpret_cast<const std::byte*>(page.data()), 4096);
+  ASSERT_TRUE(w->write_page(ep));
+  ep.pfn = 1;
+  expect_misuse(w->write_page(ep), "laid out for");
+
+  WriteOptions split;
+  split.split_range = std::make_pair(Pfn{5}, Pfn{21});
+  auto ws = fmt->create_writer(out, split);
+  ASSERT_TRUE(ws);
+  expect_misuse((*ws)->begin_windows(src.info(), 100, 1), "split part");
+  // Formats without windows say so.
+  auto we = find_format("elf")->create_writer(out, {});
+  ASSERT_TRUE(we);
+  EXPECT_FALSE((*we)->supports_windows());
+  auto st = (*we)->begin_windows(src.info(), 100, 1);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, Errc::unsupported);
 }
 
 TEST(KdumpWriter, FlattenedSinkMatchesDirectWrite) {

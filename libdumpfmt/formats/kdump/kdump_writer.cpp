@@ -44,9 +44,17 @@ class KdumpWriter final : public DumpWriter {
   Status begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& pages) override;
   Status write_page(const EncodedPage& page) override;
   Status finish() override;
+  bool supports_windows() const override { return true; }
+  Status begin_windows(const DumpInfo& info, Pfn max_pfn, uint64_t page_count) override;
+  Status begin_window(Pfn first, Pfn last, const PfnSet& ram, const PfnSet& pages) override;
 
  private:
-  Status write_bitmap(uint64_t off, uint64_t bytes, const PfnSet& a, const PfnSet* b);
+  // Writes the headers and places the bitmaps, the descriptor table for
+  // `page_count` pages and the shared zero page.
+  Status lay_out(const DumpInfo& info, uint64_t max_mapnr, uint64_t page_count);
+  // Both bitmaps' bytes for PFNs [first, first + 8 * bytes).
+  Status write_bitmaps(Pfn first, uint64_t bytes, const PfnSet& ram, const PfnSet& pages);
+  Status write_bitmap(uint64_t off, Pfn first, uint64_t bytes, const PfnSet& a, const PfnSet* b);
   Status flush_descs();
   Error misuse(const std::string& msg) const {
     return make_error(Errc::invalid_argument, out_.name() + ": kdump writer: " + msg);
@@ -63,6 +71,11 @@ class KdumpWriter final : public DumpWriter {
   uint64_t expected_count_ = 0;
   uint64_t written_ = 0;
   std::optional<Pfn> last_pfn_;
+  uint64_t max_mapnr_ = 0;
+  uint64_t bitmap_off_ = 0;   // the 1st bitmap; the 2nd follows at bitmap_half_
+  uint64_t bitmap_half_ = 0;  // bytes of each bitmap
+  bool windowed_ = false;
+  Pfn window_next_ = 0;  // windowed: where the next window starts
   uint64_t desc_off_ = 0;
   uint64_t data_pos_ = 0;
   PageDesc zero_desc_;
@@ -72,15 +85,16 @@ class KdumpWriter final : public DumpWriter {
   bool finished_ = false;
 };
 
-Status KdumpWriter::write_bitmap(uint64_t off, uint64_t bytes, const PfnSet& a, const PfnSet* b) {
+Status KdumpWriter::write_bitmap(uint64_t off, Pfn first, uint64_t bytes, const PfnSet& a,
+                                 const PfnSet* b) {
   std::vector<uint8_t> buf(static_cast<size_t>(std::min<uint64_t>(bytes, kBitmapChunk)));
   std::vector<uint8_t> extra(b ? buf.size() : 0);
   for (uint64_t done = 0; done < bytes;) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), bytes - done));
     std::span<uint8_t> chunk(buf.data(), n);
-    a.export_bitmap(done * 8, chunk);
+    a.export_bitmap(first + done * 8, chunk);
     if (b) {
-      b->export_bitmap(done * 8, std::span(extra.data(), n));
+      b->export_bitmap(first + done * 8, std::span(extra.data(), n));
       for (size_t i = 0; i < n; ++i) buf[i] |= extra[i];
     }
     DUMPFMT_TRY(out_.write_at(off + done, std::as_bytes(chunk)));
@@ -89,8 +103,66 @@ Status KdumpWriter::write_bitmap(uint64_t off, uint64_t bytes, const PfnSet& a, 
   return ok();
 }
 
+Status KdumpWriter::write_bitmaps(Pfn first, uint64_t bytes, const PfnSet& ram,
+                                  const PfnSet& pages) {
+  // 1st = RAM (pages counted as RAM too, so 2nd ⊆ 1st), 2nd = pages.
+  DUMPFMT_TRY(write_bitmap(bitmap_off_ + first / 8, first, bytes, ram, &pages));
+  return write_bitmap(bitmap_off_ + bitmap_half_ + first / 8, first, bytes, pages, nullptr);
+}
+
 Status KdumpWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& pages) {
   if (begun_) return misuse("begin() called twice");
+  const uint64_t max_mapnr = std::max({info.max_pfn, pages.end_bound(), ram.end_bound()});
+  if (opts_.split_range && opts_.split_range->first > opts_.split_range->second) {
+    return misuse(strfmt("split range %s-%s is empty or reversed",
+                         hex(opts_.split_range->first).c_str(),
+                         hex(opts_.split_range->second).c_str()));
+  }
+  expected_ = pages;
+  if (opts_.split_range) {
+    expected_.erase_range(0, opts_.split_range->first);
+    expected_.erase_range(opts_.split_range->second, std::numeric_limits<Pfn>::max());
+  }
+  expected_count_ = expected_.count();
+  DUMPFMT_TRY(lay_out(info, max_mapnr, pages.count()));
+  DUMPFMT_TRY(write_bitmaps(0, bitmap_half_, ram, pages));
+  begun_ = true;
+  return ok();
+}
+
+Status KdumpWriter::begin_windows(const DumpInfo& info, Pfn max_pfn, uint64_t page_count) {
+  if (begun_) return misuse("begin_windows() after begin()");
+  if (opts_.split_range) return misuse("a split part cannot be written in windows");
+  expected_count_ = page_count;
+  DUMPFMT_TRY(lay_out(info, std::max(info.max_pfn, max_pfn), page_count));
+  windowed_ = true;
+  begun_ = true;
+  return ok();
+}
+
+Status KdumpWriter::begin_window(Pfn first, Pfn last, const PfnSet& ram, const PfnSet& pages) {
+  if (!windowed_ || finished_) return misuse("begin_window() outside begin_windows()/finish()");
+  const bool final = last >= max_mapnr_;
+  if (first != window_next_ || first % 8 || (!final && last % 8) || last < first) {
+    return misuse(
+        strfmt("window %s-%s does not follow the previous one (ended at %s) on a "
+               "byte of the bitmaps",
+               hex(first).c_str(), hex(last).c_str(), hex(window_next_).c_str()));
+  }
+  if (pages.end_bound() > last || ram.end_bound() > last ||
+      (pages.next(0).value_or(last) < first) || (ram.next(0).value_or(last) < first)) {
+    return misuse(
+        strfmt("the sets of window %s-%s reach outside it", hex(first).c_str(), hex(last).c_str()));
+  }
+  // The final window also writes the bitmaps' padding up to their end.
+  const uint64_t bytes = final ? bitmap_half_ - first / 8 : (last - first) / 8;
+  DUMPFMT_TRY(write_bitmaps(first, bytes, ram, pages));
+  expected_ = pages;
+  window_next_ = final ? max_mapnr_ : last;
+  return ok();
+}
+
+Status KdumpWriter::lay_out(const DumpInfo& info, uint64_t max_mapnr, uint64_t total) {
   if (!out_.seekable()) {
     return make_error(Errc::unsupported,
                       out_.name() +
@@ -120,24 +192,12 @@ Status KdumpWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet&
                 : (info.arch == Arch::arm || info.arch == Arch::mips) ? SubLayout::w32_padded
                                                                       : SubLayout::w32_packed;
   const uint64_t bs = block_size_;
-  const uint64_t max_mapnr = std::max({info.max_pfn, pages.end_bound(), ram.end_bound()});
-
+  max_mapnr_ = max_mapnr;
   Pfn range_start = 0, range_end = max_mapnr;
   if (opts_.split_range) {
     range_start = opts_.split_range->first;
     range_end = opts_.split_range->second;
-    if (range_start > range_end) {
-      return misuse(strfmt("split range %s-%s is empty or reversed", hex(range_start).c_str(),
-                           hex(range_end).c_str()));
-    }
   }
-  expected_ = pages;
-  if (opts_.split_range) {
-    expected_.erase_range(0, range_start);
-    expected_.erase_range(range_end, std::numeric_limits<Pfn>::max());
-  }
-  expected_count_ = expected_.count();
-  const uint64_t total = pages.count();
 
   // Notes: the source's note area, plus a VMCOREINFO note if only the text is known.
   std::vector<Note> notes = notes_for_output(info);
@@ -212,16 +272,14 @@ Status KdumpWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet&
     std::memcpy(sub_area.data() + sub_size, note_area.data(), note_area.size());
   DUMPFMT_TRY(out_.write_at(bs, sub_area));
 
-  // Bitmaps: 1st = RAM (pages counted as RAM too, so 2nd ⊆ 1st), 2nd = pages.
-  const uint64_t bitmap_off = (1 + sub_blocks) * bs;
-  const uint64_t half = bitmap_blocks / 2 * bs;
-  DUMPFMT_TRY(write_bitmap(bitmap_off, half, ram, &pages));
-  DUMPFMT_TRY(write_bitmap(bitmap_off + half, half, pages, nullptr));
+  // The bitmaps are written by the caller: whole or window by window.
+  bitmap_off_ = (1 + sub_blocks) * bs;
+  bitmap_half_ = bitmap_blocks / 2 * bs;
 
   // Descriptor table sized for every page of the dump; a split part puts its
   // own descriptors at its start and its data after the whole table, leaving
   // a hole (formats.md §5).
-  desc_off_ = bitmap_off + bitmap_blocks * bs;
+  desc_off_ = bitmap_off_ + bitmap_blocks * bs;
   desc_buf_first_ = 0;
   const uint64_t data_start = desc_off_ + total * kPageDescSize;
   std::fill(block.begin(), block.end(), std::byte{0});
@@ -229,7 +287,6 @@ Status KdumpWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet&
   zero_desc_ = PageDesc{data_start, block_size_, 0, 0};
   data_pos_ = data_start + bs;
   desc_buf_.reserve(std::min<uint64_t>(expected_count_, kDescBufEntries) * kPageDescSize);
-  begun_ = true;
   return ok();
 }
 
@@ -249,7 +306,17 @@ Status KdumpWriter::write_page(const EncodedPage& page) {
   }
   if (!expected_.contains(page.pfn)) {
     return misuse(strfmt("PFN %s is not in the page set given to begin()%s", hex(page.pfn).c_str(),
-                         opts_.split_range ? " (or outside this split part)" : ""));
+                         opts_.split_range ? " (or outside this split part)"
+                         : windowed_       ? " (or to this window)"
+                                           : ""));
+  }
+  if (written_ >= expected_count_) {
+    // Windowed: the windows hold more pages than begin_windows() was told;
+    // the descriptor table has no room for them.
+    return misuse(
+        strfmt("PFN %s is one page more than the %llu the descriptor table was laid out "
+               "for",
+               hex(page.pfn).c_str(), static_cast<unsigned long long>(expected_count_)));
   }
   PageDesc d;
   if (page.zero) {
@@ -281,6 +348,10 @@ Status KdumpWriter::write_page(const EncodedPage& page) {
 
 Status KdumpWriter::finish() {
   if (!begun_ || finished_) return misuse("finish() without begin(), or called twice");
+  if (windowed_ && window_next_ < max_mapnr_) {
+    return misuse(strfmt("the windows ended at PFN %s, short of %s", hex(window_next_).c_str(),
+                         hex(max_mapnr_).c_str()));
+  }
   if (written_ != expected_count_) {
     return misuse(strfmt("%llu of %llu pages were written before finish()",
                          static_cast<unsigned long long>(written_),

@@ -5,9 +5,9 @@
 
 #include <cstdint>
 #include <functional>
-#include <string>
 #include <optional>
 #include <span>
+#include <string>
 #include <utility>
 
 #include "dumpfmt/codec.h"
@@ -20,7 +20,7 @@ namespace dumpfmt {
 /// A page as the pipeline hands it to a writer.
 struct EncodedPage {
   Pfn pfn = 0;
-  bool zero = false;      // all-zero page: `data` is empty
+  bool zero = false;              // all-zero page: `data` is empty
   CodecId codec = CodecId::none;  // none: `data` is the raw page
   std::span<const std::byte> data;
 };
@@ -48,6 +48,18 @@ class DumpWriter {
   virtual Status write_page(const EncodedPage& page) = 0;
   /// Writes trailers and tables; the caller then commits the sink.
   virtual Status finish() = 0;
+
+  /// Windowed writing, for page sets too large to hold whole (dumpfilter's
+  /// cycles), instead of begin(): begin_windows() with one past the highest
+  /// PFN and the number of pages that will be written; then, for windows
+  /// that tile [0, max_pfn) in ascending order, begin_window() with the sets
+  /// of that window followed by its pages; then finish(). Formats whose
+  /// tables depend on the whole set (ELF program headers) do not offer it.
+  virtual bool supports_windows() const { return false; }
+  virtual Status begin_windows(const DumpInfo& info, Pfn max_pfn, uint64_t page_count);
+  /// `first` must be where the previous window ended and a multiple of 8,
+  /// and so must `last` unless it reaches max_pfn.
+  virtual Status begin_window(Pfn first, Pfn last, const PfnSet& ram, const PfnSet& pages);
 };
 
 }  // namespace dumpfmt

@@ -18,9 +18,9 @@ namespace dumpfmt {
 unsigned available_cpus();
 
 struct PipelineOptions {
-  unsigned threads = 0;       // compression threads; 0: available_cpus()
+  unsigned threads = 0;      // compression threads; 0: available_cpus()
   size_t batch_pages = 256;  // pages per batch; two are in flight (~2.3 MiB at 4 KiB)
-  int level = 0;              // codec level
+  int level = 0;             // codec level
   /// Count per-page read failures, write them as zero pages and go on
   /// (the result reports them) instead of stopping at the first.
   bool keep_going = false;
@@ -28,6 +28,9 @@ struct PipelineOptions {
   std::function<Status(Pfn, std::span<std::byte>)> transform;
   /// Called from the writing thread after each batch.
   std::function<void(uint64_t pages_done, uint64_t pages_total)> progress;
+  /// Call w.finish() at the end; off for all but the last of several runs
+  /// into one writer (windowed writing).
+  bool finish_writer = true;
 };
 
 struct PipelineStats {
@@ -40,7 +43,7 @@ struct PipelineStats {
 };
 
 /// Writes every PFN of `pages` from `src` to `w` (already begun), then calls
-/// w.finish(). The caller commits the sink.
+/// w.finish() (unless told not to). The caller commits the sink.
 Result<PipelineStats> run_pipeline(const PageSource& src, const PfnSet& pages, DumpWriter& w,
                                    const PipelineOptions& opts);
 
