@@ -1,6 +1,8 @@
 // write_dump: the shared output path of the tools (see write_dump.h).
 #include "common/write_dump.h"
 
+#include <algorithm>
+
 #include "common/cli.h"
 #include "dumpfmt/bytes.h"
 #include "dumpfmt/format.h"
@@ -33,36 +35,92 @@ DumpInfo header_info(const PageSource& src, const DumpInfo& info, const WriteJob
   DumpInfo out = info;
   if (job.format == "kdump") {
     if (auto st = complete_utsname(src, out.uts); !st && job.write.warn) {
-      job.write.warn("the kdump header's utsname stays incomplete (libkdumpfile will not "
-                     "recognise the architecture by itself): " + st.error().message);
+      job.write.warn(
+          "the kdump header's utsname stays incomplete (libkdumpfile will not "
+          "recognise the architecture by itself): " +
+          st.error().message);
     }
   }
   return out;
 }
 
+namespace {
+
+// Errors on a pipe or stdout say that what was written so far is incomplete
+// (a file is simply not renamed into place).
+Error incomplete(const OutputSink& sink, const WriteJob& job, Error e) {
+  if (!sink.seekable() || job.output == "-") {
+    e.message += " (the output written so far to " + sink.name() + " is incomplete)";
+  }
+  return e;
+}
+
+void add_stats(PipelineStats& total, const PipelineStats& s) {
+  total.pages += s.pages;
+  total.zero_pages += s.zero_pages;
+  total.raw_pages += s.raw_pages;
+  total.bytes_out += s.bytes_out;
+  total.failed_pages += s.failed_pages;
+  if (total.first_failure.empty()) total.first_failure = s.first_failure;
+}
+
+}  // namespace
+
 Result<PipelineStats> write_dump(const PageSource& src, const DumpInfo& info, const PfnSet& ram,
                                  const PfnSet& pages, const WriteJob& job) {
   DUMPFMT_TRY_ASSIGN(OpenOutput out, open_output(job));
-  OutputSink* sink = out.sink.get();
-  DumpWriter* writer = out.writer.get();
-  auto fail = [&](Error e) -> Error {
-    if (!sink->seekable() || job.output == "-") {
-      e.message += " (the output written so far to " + sink->name() + " is incomplete)";
-    }
-    return e;
-  };
-  if (auto st = writer->begin(header_info(src, info, job), ram, pages); !st) {
+  auto fail = [&](Error e) { return incomplete(*out.sink, job, std::move(e)); };
+  if (auto st = out.writer->begin(header_info(src, info, job), ram, pages); !st) {
     return fail(std::move(st).error());
   }
-
   Progress progress(job.tool, "writing " + job.format, job.quiet);
   PipelineOptions po = job.pipeline;
   po.progress = [&](uint64_t done, uint64_t total) { progress.update(done, total); };
-  auto stats = run_pipeline(src, pages, *writer, po);
+  auto stats = run_pipeline(src, pages, *out.writer, po);
   progress.finish();
   if (!stats) return fail(std::move(stats).error());
-  if (auto st = sink->commit(); !st) return fail(std::move(st).error());
+  if (auto st = out.sink->commit(); !st) return fail(std::move(st).error());
   return stats;
+}
+
+Result<PipelineStats> write_dump_windowed(const PageSource& src, const DumpInfo& info, Pfn max_pfn,
+                                          uint64_t page_count, uint64_t window_pfns,
+                                          const WindowSource& next_window, const WriteJob& job) {
+  if (window_pfns == 0 || window_pfns % 8) {
+    return make_error(Errc::invalid_argument, "windows must be a positive multiple of 8 pages");
+  }
+  DUMPFMT_TRY_ASSIGN(OpenOutput out, open_output(job));
+  auto fail = [&](Error e) { return incomplete(*out.sink, job, std::move(e)); };
+  if (!out.writer->supports_windows()) {
+    return make_error(Errc::unsupported, "the " + job.format +
+                                             " format needs the whole page set at once and "
+                                             "cannot be written in cycles");
+  }
+  max_pfn = std::max(max_pfn, info.max_pfn);
+  if (auto st = out.writer->begin_windows(header_info(src, info, job), max_pfn, page_count); !st) {
+    return fail(std::move(st).error());
+  }
+  Progress progress(job.tool, "writing " + job.format, job.quiet);
+  PipelineStats total;
+  PipelineOptions po = job.pipeline;
+  po.finish_writer = false;
+  po.progress = [&](uint64_t done, uint64_t) { progress.update(total.pages + done, page_count); };
+  for (Pfn first = 0; first < max_pfn;) {
+    const Pfn last = max_pfn - first > window_pfns ? first + window_pfns : max_pfn;
+    auto sets = next_window(first, last);
+    if (!sets) return fail(std::move(sets).error());
+    if (auto st = out.writer->begin_window(first, last, sets->ram, sets->pages); !st) {
+      return fail(std::move(st).error());
+    }
+    auto stats = run_pipeline(src, sets->pages, *out.writer, po);
+    if (!stats) return fail(std::move(stats).error());
+    add_stats(total, *stats);
+    first = last;
+  }
+  progress.finish();
+  if (auto st = out.writer->finish(); !st) return fail(std::move(st).error());
+  if (auto st = out.sink->commit(); !st) return fail(std::move(st).error());
+  return total;
 }
 
 }  // namespace dumpfmt::cli

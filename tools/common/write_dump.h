@@ -14,12 +14,12 @@
 namespace dumpfmt::cli {
 
 struct WriteJob {
-  std::string tool;            // for messages
-  std::string output;          // path or "-"
+  std::string tool;    // for messages
+  std::string output;  // path or "-"
   std::string format = "kdump";
   bool flattened = false;
   WriteOptions write;
-  PipelineOptions pipeline;    // progress is filled in by write_dump
+  PipelineOptions pipeline;  // progress is filled in by write_dump
   bool quiet = false;
 };
 
@@ -45,5 +45,21 @@ DumpInfo header_info(const PageSource& src, const DumpInfo& info, const WriteJob
 /// saying its output is incomplete.
 Result<PipelineStats> write_dump(const PageSource& src, const DumpInfo& info, const PfnSet& ram,
                                  const PfnSet& pages, const WriteJob& job);
+
+/// The page sets of one window of PFNs: what was RAM, and what to write.
+struct WindowSets {
+  PfnSet ram, pages;
+};
+using WindowSource = std::function<Result<WindowSets>(Pfn first, Pfn last)>;
+
+/// write_dump() for page sets made a window at a time (dumpfilter's cycles
+/// under a small memory budget): the output is laid out for `page_count`
+/// pages below `max_pfn`, then `next_window` is asked for the sets of each
+/// window of `window_pfns` PFNs (a multiple of 8) in ascending order, and
+/// its pages are written before the next window is made. Only formats whose
+/// writer supports windows (kdump) can be written so.
+Result<PipelineStats> write_dump_windowed(const PageSource& src, const DumpInfo& info, Pfn max_pfn,
+                                          uint64_t page_count, uint64_t window_pfns,
+                                          const WindowSource& next_window, const WriteJob& job);
 
 }  // namespace dumpfmt::cli

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include "common/cli.h"
@@ -36,7 +37,33 @@ struct Options {
   unsigned threads = 0;
   int level = 0;
   std::string budget;
+  uint64_t cycle_pages = 0;
   std::string io = "auto";
+};
+
+// What the classification found, over the whole dump or summed over cycles.
+struct Findings {
+  ClassifyStats stats;
+  std::vector<std::string> notes;
+  uint64_t beyond_mem_map = 0;
+  std::optional<Pfn> mem_map_end;
+  bool classified = false;
+  uint64_t zero_pages_removed = 0;
+  uint64_t kept = 0;
+  Pfn top = 0;             // one past the highest PFN kept or RAM
+  uint64_t set_bytes = 0;  // the page sets' memory (the largest cycle's)
+
+  void add(const filters::FilterResult& fr) {
+    stats.add(fr.stats);
+    if (notes.empty()) notes = fr.notes;
+    beyond_mem_map += fr.beyond_mem_map;
+    mem_map_end = fr.mem_map_end;
+    classified = classified || fr.classified;
+    zero_pages_removed += fr.zero_pages_removed;
+    kept += fr.kept.count();
+    top = std::max({top, fr.kept.end_bound(), fr.ram.end_bound()});
+    set_bytes = std::max<uint64_t>(set_bytes, fr.kept.memory_bytes() + fr.ram.memory_bytes());
+  }
 };
 
 std::string class_summary(const PageClassCounts& c) {
@@ -75,8 +102,13 @@ int main(int argc, char** argv) {
   app.add_flag("-F,--flatten", o.flattened, "write makedumpfile's flattened form (for pipes)");
   app.add_option("--num-threads", o.threads, "compression threads (default: all CPUs available)");
   app.add_option("--memory-budget", o.budget,
-                 "memory for buffers, e.g. 32M (default 64M, for a capture kernel)")
+                 "memory for buffers and page sets, e.g. 32M (default 64M, for a capture kernel)")
       ->type_name("SIZE");
+  app.add_option("--cycle-pages", o.cycle_pages,
+                 "classify and write kdump output in cycles of this many PFNs (default: cycles "
+                 "only when the page sets would not fit in the memory budget)")
+      ->type_name("PAGES")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 52));
   cli::add_io_option(app, o.io);
   app.add_flag("--keep-going", o.keep_going,
                "write unreadable pages as zeros, report them, exit 3 (default: stop)");
@@ -151,54 +183,98 @@ int main(int argc, char** argv) {
   fo.threads = o.threads;
   fo.chunk_bytes = static_cast<size_t>(std::clamp<uint64_t>(budget / 16, 64 << 10, 1 << 20));
   cli::Progress classify_progress(kTool, "filtering", o.quiet);
-  fo.progress = [&](const char*, uint64_t d, uint64_t t) { classify_progress.update(d, t); };
-  auto filtered = filters::filter_pages(s, fo);
-  classify_progress.finish();
-  if (!filtered) {
-    cli::print_error(kTool, filtered.error());
-    return filtered.error().code == Errc::unsupported ? cli::kExitUsage : cli::kExitFailure;
+  bool classifying = true;  // the second pass over the cycles shows the writing progress only
+  fo.progress = [&](const char*, uint64_t d, uint64_t t) {
+    if (classifying) classify_progress.update(d, t);
+  };
+  auto wf = filters::WindowFilter::create(s, fo);
+  if (!wf) {
+    cli::print_error(kTool, wf.error());
+    return wf.error().code == Errc::unsupported ? cli::kExitUsage : cli::kExitFailure;
   }
-  const auto& fr = *filtered;
-  for (const auto& w : fr.stats.warnings) cli::print_warning(kTool, w);
+  filters::WindowFilter& filter = **wf;
+
+  // Cycles: the page sets cost up to a bit per PFN each, and four are alive
+  // at once (kept, RAM, the classifier's and the writer's copies), so half
+  // the budget holds the sets of `budget` PFNs. A bigger machine is classified
+  // and written in cycles of that many PFNs, as makedumpfile does, at the
+  // cost of classifying twice (once to count the pages, once to write them).
+  uint64_t cycle = o.cycle_pages ? (o.cycle_pages + 63) / 64 * 64
+                                 : std::max(PfnSet::kChunkPfns,
+                                            budget / PfnSet::kChunkPfns * PfnSet::kChunkPfns);
+  const bool cycles = (format == "kdump" || o.dry_run) && filter.end() > cycle;
+  if (o.cycle_pages && format != "kdump" && !o.dry_run) {
+    cli::print_error(kTool,
+                     "--cycle-pages needs kdump output: ELF (-E) program headers are laid "
+                     "out from the whole page set");
+    return cli::kExitUsage;
+  }
+  if (!cycles) cycle = std::max<uint64_t>(filter.end(), 1);
+
+  Findings found;
+  std::optional<filters::FilterResult> whole;  // without cycles: the one result, kept for writing
+  for (Pfn first = 0; first < filter.end() || first == 0;) {
+    const Pfn last = std::max(first, filter.end() - first > cycle ? first + cycle : filter.end());
+    auto fr = filter.window(first, last);
+    if (!fr) {
+      classify_progress.finish();
+      cli::print_error(kTool, fr.error());
+      return fr.error().code == Errc::unsupported ? cli::kExitUsage : cli::kExitFailure;
+    }
+    found.add(*fr);
+    if (!cycles) whole = std::move(*fr);
+    if (last == first) break;
+    first = last;
+  }
+  classify_progress.finish();
+  classifying = false;
+  for (const auto& w : filter.self_check(found.stats)) found.stats.warnings.push_back(w);
+
+  for (const auto& w : found.stats.warnings) cli::print_warning(kTool, w);
   if (!o.quiet) {
-    for (const auto& n : fr.notes) {
+    for (const auto& n : found.notes) {
       cli::print_warning(kTool, "kernel page metadata not used: " + n);
     }
-    if (fr.beyond_mem_map) {
+    if (found.beyond_mem_map) {
       std::fprintf(stderr,
                    "%s: %llu pages at or above PFN %s have no struct page (not memory the "
                    "kernel managed) and are left out, as makedumpfile does\n",
-                   kTool, static_cast<unsigned long long>(fr.beyond_mem_map),
-                   hex(*fr.mem_map_end).c_str());
+                   kTool, static_cast<unsigned long long>(found.beyond_mem_map),
+                   hex(*found.mem_map_end).c_str());
+    }
+    if (cycles) {
+      std::fprintf(stderr, "%s: classified in %llu cycles of %llu pages\n", kTool,
+                   static_cast<unsigned long long>((filter.end() + cycle - 1) / cycle),
+                   static_cast<unsigned long long>(cycle));
     }
   }
-  // The page sets are the one part of dumpfilter's memory the budget cannot
-  // bound (at most a bit per page of the dumped machine): say so when they
-  // take more than half of it.
-  const uint64_t set_bytes = fr.kept.memory_bytes() + fr.ram.memory_bytes();
-  if (set_bytes > budget / 2) {
+  // Without cycles (ELF output) the page sets can outgrow the budget (at
+  // most a bit per page of the dumped machine): say so when they take more
+  // than half of it.
+  if (found.set_bytes > budget / 2) {
     cli::print_warning(
         kTool, strfmt("the page sets take %s, more than half the memory budget of "
                       "%s",
-                      cli::human_bytes(set_bytes).c_str(), cli::human_bytes(budget).c_str()));
+                      cli::human_bytes(found.set_bytes).c_str(), cli::human_bytes(budget).c_str()));
   }
   const uint64_t present = s.present().count();
   if (!o.quiet || o.dry_run) {
     std::fprintf(stderr, "%s: dump level %u: %llu of %llu pages excluded by class (%s)%s\n", kTool,
-                 dl, static_cast<unsigned long long>(fr.stats.excluded.total()),
-                 static_cast<unsigned long long>(present), class_summary(fr.stats.excluded).c_str(),
-                 fr.classified ? "" : " [no struct pages examined]");
+                 dl, static_cast<unsigned long long>(found.stats.excluded.total()),
+                 static_cast<unsigned long long>(present),
+                 class_summary(found.stats.excluded).c_str(),
+                 found.classified ? "" : " [no struct pages examined]");
   }
   if (o.dry_run) {
     std::fprintf(stderr, "%s: zero pages: %llu; pages kept: %llu\n", kTool,
-                 static_cast<unsigned long long>(fr.zero_pages_removed),
-                 static_cast<unsigned long long>(fr.kept.count()));
+                 static_cast<unsigned long long>(found.zero_pages_removed),
+                 static_cast<unsigned long long>(found.kept));
     return cli::kExitOk;
   }
 
   DumpInfo info = s.info();
   info.dump_level = dl;
-  if (fr.mem_map_end && info.max_pfn > *fr.mem_map_end) info.max_pfn = *fr.mem_map_end;
+  if (found.mem_map_end && info.max_pfn > *found.mem_map_end) info.max_pfn = *found.mem_map_end;
   cli::WriteJob job;
   job.tool = kTool;
   job.output = o.paths.back();
@@ -217,13 +293,25 @@ int main(int argc, char** argv) {
   const uint64_t slot = uint64_t{s.info().page_size} * 2 + 1024;
   job.pipeline.batch_pages =
       static_cast<size_t>(std::clamp<uint64_t>(budget / 4 / (2 * slot), 16, 256));
-  auto stats = cli::write_dump(s, info, fr.ram, fr.kept, job);
+  Result<PipelineStats> stats = make_error(Errc::invalid_argument, "nothing written");
+  if (cycles) {
+    filter.restart();
+    stats = cli::write_dump_windowed(
+        s, info, found.top, found.kept, cycle,
+        [&](Pfn first, Pfn last) -> Result<cli::WindowSets> {
+          DUMPFMT_TRY_ASSIGN(filters::FilterResult fr, filter.window(first, last));
+          return cli::WindowSets{std::move(fr.ram), std::move(fr.kept)};
+        },
+        job);
+  } else {
+    stats = cli::write_dump(s, info, whole->ram, whole->kept, job);
+  }
   if (!stats) {
     cli::print_error(kTool, stats.error());
     return cli::kExitFailure;
   }
   if (!o.quiet) {
-    uint64_t zero = format == "elf" ? fr.zero_pages_removed : stats->zero_pages;
+    uint64_t zero = format == "elf" ? found.zero_pages_removed : stats->zero_pages;
     std::fprintf(stderr, "%s: wrote %llu pages (%s of page data), %llu zero pages %s\n", kTool,
                  static_cast<unsigned long long>(stats->pages - (format == "elf" ? 0 : zero)),
                  cli::human_bytes(stats->bytes_out).c_str(), static_cast<unsigned long long>(zero),
