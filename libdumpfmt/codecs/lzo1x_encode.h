@@ -6,7 +6,7 @@
 //
 // Not used by LzoCodec yet, which still compresses with liblzo2's lzo1x_1: the bar for
 // replacing it is 1.5x its single-thread speed at no more than 3% more output on the
-// corpus dump's pages, and this encoder measured about 1.3x at 4.7% more
+// corpus dump's pages, and this encoder measured 1.2x-1.3x at 4.7% more
 // (codec_bench corpus/lzo1x_*).
 #pragma once
 
