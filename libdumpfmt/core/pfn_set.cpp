@@ -41,20 +41,22 @@ uint64_t popcount_words(const uint64_t* w, size_t from, size_t to) {
 
 PfnSet::PfnSet(const PfnSet& o) { *this = o; }
 
+PfnSet::Chunk PfnSet::copy_chunk(const Chunk& c) {
+  Chunk n;
+  n.index = c.index;
+  n.count = c.count;
+  if (c.bits) {
+    n.bits = std::make_unique<uint64_t[]>(kChunkWords);
+    std::memcpy(n.bits.get(), c.bits.get(), kChunkWords * 8);
+  }
+  return n;
+}
+
 PfnSet& PfnSet::operator=(const PfnSet& o) {
   if (this == &o) return *this;
   chunks_.clear();
   chunks_.reserve(o.chunks_.size());
-  for (const auto& c : o.chunks_) {
-    Chunk n;
-    n.index = c.index;
-    n.count = c.count;
-    if (c.bits) {
-      n.bits = std::make_unique<uint64_t[]>(kChunkWords);
-      std::memcpy(n.bits.get(), c.bits.get(), kChunkWords * 8);
-    }
-    chunks_.push_back(std::move(n));
-  }
+  for (const auto& c : o.chunks_) chunks_.push_back(copy_chunk(c));
   return *this;
 }
 
@@ -248,15 +250,7 @@ PfnSet PfnSet::slice(Pfn first, Pfn end) const {
   if (first >= end) return r;
   for (size_t pos = find_chunk(first >> kChunkShift);
        pos < chunks_.size() && chunks_[pos].index <= (end - 1) >> kChunkShift; ++pos) {
-    const Chunk& c = chunks_[pos];
-    Chunk n;
-    n.index = c.index;
-    n.count = c.count;
-    if (c.bits) {
-      n.bits = std::make_unique<uint64_t[]>(kChunkWords);
-      std::memcpy(n.bits.get(), c.bits.get(), kChunkWords * 8);
-    }
-    r.chunks_.push_back(std::move(n));
+    r.chunks_.push_back(copy_chunk(chunks_[pos]));
   }
   // Only the first and last chunk can stick out of the window.
   r.erase_range(0, first);

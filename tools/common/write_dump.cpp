@@ -55,15 +55,6 @@ Error incomplete(const OutputSink& sink, const WriteJob& job, Error e) {
   return e;
 }
 
-void add_stats(PipelineStats& total, const PipelineStats& s) {
-  total.pages += s.pages;
-  total.zero_pages += s.zero_pages;
-  total.raw_pages += s.raw_pages;
-  total.bytes_out += s.bytes_out;
-  total.failed_pages += s.failed_pages;
-  if (total.first_failure.empty()) total.first_failure = s.first_failure;
-}
-
 }  // namespace
 
 Result<PipelineStats> write_dump(const PageSource& src, const DumpInfo& info, const PfnSet& ram,
@@ -114,7 +105,7 @@ Result<PipelineStats> write_dump_windowed(const PageSource& src, const DumpInfo&
     }
     auto stats = run_pipeline(src, sets->pages, *out.writer, po);
     if (!stats) return fail(std::move(stats).error());
-    add_stats(total, *stats);
+    total.add(*stats);
     first = last;
   }
   progress.finish();

@@ -98,15 +98,6 @@ class FanOutWriter final : public DumpWriter {
   size_t cur_ = 0;
 };
 
-void add_stats(PipelineStats& sum, const PipelineStats& s) {
-  sum.pages += s.pages;
-  sum.zero_pages += s.zero_pages;
-  sum.raw_pages += s.raw_pages;
-  sum.bytes_out += s.bytes_out;
-  sum.failed_pages += s.failed_pages;
-  if (sum.first_failure.empty()) sum.first_failure = s.first_failure;
-}
-
 }  // namespace
 
 Result<PartStats> write_parts(const PageSource& src, const DumpInfo& info, const PfnSet& ram,
@@ -193,7 +184,7 @@ Result<PartStats> write_parts(const PageSource& src, const DumpInfo& info, const
       }
     }
     if (first) return *first;
-    for (auto& r : results) add_stats(result.pipeline, *r);
+    for (auto& r : results) result.pipeline.add(*r);
   }
   progress.finish();
   for (Part& p : parts) DUMPFMT_TRY(p.out.sink->commit());

@@ -155,6 +155,7 @@ class PfnSet {
       emit(base + start, base + i);
     }
   }
+  static Chunk copy_chunk(const Chunk& c);
   size_t find_chunk(uint64_t index) const;  // lower_bound position
   Chunk& chunk_for_write(uint64_t index);
   static uint64_t popcount(const Chunk& c);

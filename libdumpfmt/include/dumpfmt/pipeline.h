@@ -40,6 +40,16 @@ struct PipelineStats {
   uint64_t bytes_out = 0;     // payload bytes handed to the writer
   uint64_t failed_pages = 0;  // read failures tolerated by keep_going
   std::string first_failure;  // message of the first tolerated failure
+
+  /// Adds another run's counts (windows, parts); the first failure stays.
+  void add(const PipelineStats& o) {
+    pages += o.pages;
+    zero_pages += o.zero_pages;
+    raw_pages += o.raw_pages;
+    bytes_out += o.bytes_out;
+    failed_pages += o.failed_pages;
+    if (first_failure.empty()) first_failure = o.first_failure;
+  }
 };
 
 /// Writes every PFN of `pages` from `src` to `w` (already begun), then calls
