@@ -6,6 +6,7 @@
 # -d 1, whose peak RSS must stay within 64 MiB. Not part of the test run; see bench/README.md.
 # usage: bench/compare_filter.sh INPUT [LEVEL=31] [CODEC=l] [REPS=5]
 #   DUMPFILTER=path, DUMPGEN=path (tests/support dumpgen CLI), BENCH_DIR=scratch dir,
+#   OUT_DIR=where the outputs go (default BENCH_DIR; /dev/shm leaves the disk out),
 #   SPARSE_TIB=N (default 1; 0 skips), SPARSE_OUT=elf|kdump (default elf), SPARSE_HOLES=1
 #   (dumpgen's file-hole ELF instead of PT_LOAD tails), SPARSE_TIMEOUT=seconds (holes only).
 set -euo pipefail
@@ -27,12 +28,14 @@ for tool in "$dumpfilter" makedumpfile "$timebin"; do
 done
 work=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/dumpfilter-bench.XXXXXX")}
 mkdir -p "$work"
+outdir=${OUT_DIR:-$work}
 trap '[[ -z ${BENCH_DIR:-} ]] && rm -rf "$work"' EXIT
 
 in_bytes=$(stat -c %s "$input")
 echo "input: $input ($in_bytes bytes), -d $level -$codec, $reps rounds, $(nproc) CPUs"
 echo "dumpfilter: $("$dumpfilter" --version 2>&1 | head -1)"
 echo "makedumpfile: $(makedumpfile -v 2>&1 | head -1)"
+echo "outputs in: $outdir ($(stat -f -c %T "$outdir"))"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$input" >/dev/null  # warm the page cache: no job pays for a cold read
 
@@ -45,7 +48,7 @@ jobs=(
 )
 declare -A wall cpu rss size
 run_job() {  # run_job NAME COMMAND: appends wall and CPU seconds, keeps the highest RSS
-  local name=$1 cmd=$2 out=$work/$1.out
+  local name=$1 cmd=$2 out=$outdir/$1.out
   rm -f "$out"  # makedumpfile will not overwrite
   # Wall time from the shell's microsecond clock: time(1)'s %e has 10 ms steps, as long as
   # a whole -d 31 run on the corpus.
