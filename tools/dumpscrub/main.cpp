@@ -307,8 +307,10 @@ int main(int argc, char** argv) {
         {"pipe buffers", filters::erase_pipe_buffers},
         {"freed slab objects", filters::erase_free_slab_objects},
     };
-    for (const auto& [what, fn] : finders) {
-      auto r = when_ready(kernel_ready(what), [&] { return fn(kernel, erase); });
+    // A named pair, not a structured binding: clang before 16 cannot capture one.
+    for (const auto& finder : finders) {
+      const auto& what = finder.first;
+      auto r = when_ready(kernel_ready(what), [&] { return finder.second(kernel, erase); });
       if (!r) {
         if (unavailable(what, r.error())) return cli::kExitFailure;
         continue;
