@@ -6,6 +6,7 @@
 
 #include "formats/elf/elf_format.h"
 #include "formats/elf/elf_layout.h"
+#include "formats/writer_base.h"
 
 namespace dumpfmt::detail::elf {
 
@@ -65,9 +66,9 @@ Mappings classify_mappings(const std::vector<VaddrRange>& vaddrs, uint64_t ps) {
   return m;
 }
 
-class ElfWriter final : public DumpWriter {
+class ElfWriter final : public WriterBase {
  public:
-  ElfWriter(OutputSink& out, const WriteOptions& opts) : out_(out), opts_(opts) {}
+  ElfWriter(OutputSink& out, WriteOptions opts) : WriterBase(out, std::move(opts), "ELF writer") {}
 
   CodecId wanted_codec() const override { return CodecId::none; }
   Status begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& pages) override;
@@ -75,14 +76,9 @@ class ElfWriter final : public DumpWriter {
   Status finish() override;
 
  private:
-  Error misuse(const std::string& msg) const {
-    return make_error(Errc::invalid_argument, out_.name() + ": ELF writer: " + msg);
-  }
   std::vector<LoadPlan> plan_loads(const DumpInfo& info, const PfnSet& pages,
                                    uint64_t data_start) const;
 
-  OutputSink& out_;
-  WriteOptions opts_;
   uint64_t page_size_ = 0;
   std::vector<PfnRun> runs_;  // the pages, as written: ascending PFN runs
   size_t run_idx_ = 0;

@@ -9,6 +9,7 @@
 #include "dumpfmt/dump_writer.h"
 #include "formats/kdump/kdump.h"
 #include "formats/kdump/kdump_layout.h"
+#include "formats/writer_base.h"
 
 namespace dumpfmt::detail::kdump {
 
@@ -36,9 +37,10 @@ std::optional<std::pair<uint64_t, uint64_t>> find_vmcoreinfo_desc(std::span<cons
   return std::nullopt;
 }
 
-class KdumpWriter final : public DumpWriter {
+class KdumpWriter final : public WriterBase {
  public:
-  KdumpWriter(OutputSink& out, WriteOptions opts) : out_(out), opts_(std::move(opts)) {}
+  KdumpWriter(OutputSink& out, WriteOptions opts)
+      : WriterBase(out, std::move(opts), "kdump writer") {}
 
   CodecId wanted_codec() const override { return opts_.codec; }
   Status begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& pages) override;
@@ -56,12 +58,7 @@ class KdumpWriter final : public DumpWriter {
   Status write_bitmaps(Pfn first, uint64_t bytes, const PfnSet& ram, const PfnSet& pages);
   Status write_bitmap(uint64_t off, Pfn first, uint64_t bytes, const PfnSet& a, const PfnSet* b);
   Status flush_descs();
-  Error misuse(const std::string& msg) const {
-    return make_error(Errc::invalid_argument, out_.name() + ": kdump writer: " + msg);
-  }
 
-  OutputSink& out_;
-  WriteOptions opts_;
   Endian endian_ = Endian::little;
   SubLayout sub_layout_ = SubLayout::w64;
   uint32_t block_size_ = 0;

@@ -8,6 +8,7 @@
 
 #include "formats/s390/s390_format.h"
 #include "formats/s390/s390_layout.h"
+#include "formats/writer_base.h"
 
 namespace dumpfmt::detail::s390 {
 
@@ -15,9 +16,10 @@ namespace {
 
 constexpr size_t kZeroChunk = 1u << 20;
 
-class S390Writer final : public DumpWriter {
+class S390Writer final : public WriterBase {
  public:
-  S390Writer(OutputSink& out, const WriteOptions& opts) : out_(out), opts_(opts) {}
+  S390Writer(OutputSink& out, WriteOptions opts)
+      : WriterBase(out, std::move(opts), "s390 writer") {}
 
   CodecId wanted_codec() const override { return CodecId::none; }
   Status begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& pages) override;
@@ -25,20 +27,12 @@ class S390Writer final : public DumpWriter {
   Status finish() override;
 
  private:
-  Error misuse(const std::string& msg) const {
-    return make_error(Errc::invalid_argument, out_.name() + ": s390 writer: " + msg);
-  }
-  void warn(const std::string& msg) const {
-    if (opts_.warn) opts_.warn(out_.name() + ": " + msg);
-  }
   uint64_t offset_of(Pfn pfn) const { return kHeaderSize + pfn * ps_; }
   /// Writes zero pages [lo, hi), patching lowcores that fall inside.
   Status write_zeros(Pfn lo, Pfn hi);
   /// Writes one page, with any CPU save area inside it rewritten from notes.
   Status write_patched(Pfn pfn, std::span<const std::byte> data);
 
-  OutputSink& out_;
-  WriteOptions opts_;
   bool begun_ = false, finished_ = false;
   uint64_t ps_ = 4096;
   Pfn npages_ = 0;

@@ -9,6 +9,7 @@
 
 #include "formats/sadump/sadump_format.h"
 #include "formats/sadump/sadump_layout.h"
+#include "formats/writer_base.h"
 
 namespace dumpfmt::detail::sadump {
 
@@ -37,9 +38,10 @@ std::optional<uint64_t> parse_u64(const std::optional<std::string>& v, int base)
   return x;
 }
 
-class SadumpWriter final : public DumpWriter {
+class SadumpWriter final : public WriterBase {
  public:
-  SadumpWriter(OutputSink& out, const WriteOptions& opts) : out_(out), opts_(opts) {}
+  SadumpWriter(OutputSink& out, WriteOptions opts)
+      : WriterBase(out, std::move(opts), "sadump writer") {}
 
   CodecId wanted_codec() const override { return CodecId::none; }
   Status begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& pages) override;
@@ -47,17 +49,9 @@ class SadumpWriter final : public DumpWriter {
   Status finish() override;
 
  private:
-  Error misuse(const std::string& msg) const {
-    return make_error(Errc::invalid_argument, out_.name() + ": sadump writer: " + msg);
-  }
-  void warn(const std::string& msg) const {
-    if (opts_.warn) opts_.warn(out_.name() + ": " + msg);
-  }
   std::vector<CpuState> cpu_states(const DumpInfo& info, bool is64);
   Status write_bitmap(uint64_t off, const PfnSet& set, uint64_t bytes);
 
-  OutputSink& out_;
-  WriteOptions opts_;
   bool begun_ = false, finished_ = false;
   uint32_t bs_ = kDefaultBlockSize;
   uint64_t data_pos_ = 0;
