@@ -99,14 +99,7 @@ void printk_seeds() {
     // 32-bit ids wrapping around the 30-bit id mask between tail and head.
     FakeMemory m(Endian::little, 4);
     Lockless l = compact_lockless(4, base32);
-    const uint64_t mask = (uint64_t{1} << 30) - 1;
-    l.header(m, 1, mask);
-    l.block(m, 0, mask, "old");
-    l.desc(m, mask, 2, 0, 12, 3, 1000);
-    l.block(m, 16, 0, "zero");
-    l.desc(m, 0, 2, 16, 24, 4, 2000);
-    l.block(m, 32, 1, "one");
-    l.desc(m, 1, 2, 32, 40, 3, 3000, 0x80000001u);
+    printk_ring::build_id_wrap(m, l, 0x80000001u);
     printk_seed("lockless-32le-id-wrap", m, Endian::little, 4, l.vmcoreinfo());
   }
   {

@@ -175,6 +175,19 @@ inline void build_lockless(FakeMemory& m, const Lockless& l) {
   l.desc(m, 9, 2, 512 + 480, 1024 + w + 16, 16, 5000000000ULL);
 }
 
+// 32-bit ids wrapping around the 30-bit id mask: the tail just below the
+// wrap, the head after it. `last_caller` goes into the last record's info.
+inline void build_id_wrap(FakeMemory& m, const Lockless& l, uint32_t last_caller = 0) {
+  const uint64_t mask = (uint64_t{1} << 30) - 1;
+  l.header(m, 1, mask);
+  l.block(m, 0, mask, "old");
+  l.desc(m, mask, 2, 0, 12, 3, 1000);
+  l.block(m, 16, 0, "zero");
+  l.desc(m, 0, 2, 16, 24, 4, 2000);
+  l.block(m, 32, 1, "one");
+  l.desc(m, 1, 2, 32, 40, 3, 3000, last_caller);
+}
+
 inline const std::string kLocklessText =
     "[    0.000000] Linux version 1.0\n"
     "[    1.234567] line1\n"

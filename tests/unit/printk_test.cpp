@@ -13,6 +13,7 @@
 #include "kernel_test_support.h"
 
 using namespace dumpfmt;
+using printk_ring::build_id_wrap;
 using printk_ring::build_lockless;
 using printk_ring::FakeMemory;
 using printk_ring::kBase;
@@ -51,14 +52,7 @@ TEST(Printk, LocklessIdsWrapAroundTheMask) {
   // 32-bit ids: the id space is 30 bits; tail just below the wrap, head after it.
   FakeMemory m(Endian::little, 4);
   Lockless l(4, 0xc1000000);
-  const uint64_t mask = (uint64_t{1} << 30) - 1;
-  l.header(m, 1, mask);
-  l.block(m, 0, mask, "old");
-  l.desc(m, mask, 2, 0, 12, 3, 1000);
-  l.block(m, 16, 0, "zero");
-  l.desc(m, 0, 2, 16, 24, 4, 2000);
-  l.block(m, 32, 1, "one");
-  l.desc(m, 1, 2, 32, 40, 3, 3000);
+  build_id_wrap(m, l);
   auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m.reader());
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_EQ(format_dmesg(*d), "[    0.000001] old\n[    0.000002] zero\n[    0.000003] one\n");
