@@ -25,6 +25,10 @@ Error only_level_one(uint32_t dl, const Error& why) {
                            dl, why.message.c_str()));
 }
 
+// Levels above 1 need the struct pages; their failures are errors, where
+// levels 0 and 1 fall back to keeping every page.
+bool needs_classes(uint32_t dl) { return (dl & ~uint32_t{kDumpLevelZero}) != 0; }
+
 }  // namespace
 
 Result<uint64_t> remove_zero_pages(const PageSource& src, PfnSet& pages, unsigned threads,
@@ -118,7 +122,7 @@ Result<std::unique_ptr<WindowFilter>> WindowFilter::create(const PageSource& src
   f->total_ = src.present().count();
   // makedumpfile examines struct pages for levels above 1, and at any level
   // when the kernel exports PG_hwpoison (hwpoison and offline pages go then).
-  const bool need_classes = (dl & ~uint32_t{kDumpLevelZero}) != 0;
+  const bool need_classes = needs_classes(dl);
   auto km = KernelMemory::create(src);
   if (!km) {
     if (need_classes) return only_level_one(dl, km.error());
@@ -189,7 +193,7 @@ Result<FilterResult> WindowFilter::window(Pfn first, Pfn last) {
       }
     });
     if (!stats) {
-      if ((opts_.dump_level & ~uint32_t{kDumpLevelZero}) != 0) return std::move(stats).error();
+      if (needs_classes(opts_.dump_level)) return std::move(stats).error();
       r.kept = domain;
       r.notes.push_back(stats.error().message);
     } else {

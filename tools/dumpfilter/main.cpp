@@ -213,8 +213,10 @@ int main(int argc, char** argv) {
 
   Findings found;
   std::optional<filters::FilterResult> whole;  // without cycles: the one result, kept for writing
-  for (Pfn first = 0; first < filter.end() || first == 0;) {
-    const Pfn last = std::max(first, filter.end() - first > cycle ? first + cycle : filter.end());
+  // At least one window, so that an empty dump still gets its (empty) result.
+  Pfn first = 0;
+  do {
+    const Pfn last = filter.end() - first > cycle ? first + cycle : filter.end();
     auto fr = filter.window(first, last);
     if (!fr) {
       classify_progress.finish();
@@ -223,9 +225,8 @@ int main(int argc, char** argv) {
     }
     found.add(*fr);
     if (!cycles) whole = std::move(*fr);
-    if (last == first) break;
     first = last;
-  }
+  } while (first < filter.end());
   classify_progress.finish();
   classifying = false;
   for (const auto& w : filter.self_check(found.stats)) found.stats.warnings.push_back(w);
@@ -293,19 +294,15 @@ int main(int argc, char** argv) {
   const uint64_t slot = uint64_t{s.info().page_size} * 2 + 1024;
   job.pipeline.batch_pages =
       static_cast<size_t>(std::clamp<uint64_t>(budget / 4 / (2 * slot), 16, 256));
-  Result<PipelineStats> stats = make_error(Errc::invalid_argument, "nothing written");
-  if (cycles) {
-    filter.restart();
-    stats = cli::write_dump_windowed(
-        s, info, found.top, found.kept, cycle,
-        [&](Pfn first, Pfn last) -> Result<cli::WindowSets> {
-          DUMPFMT_TRY_ASSIGN(filters::FilterResult fr, filter.window(first, last));
-          return cli::WindowSets{std::move(fr.ram), std::move(fr.kept)};
-        },
-        job);
-  } else {
-    stats = cli::write_dump(s, info, whole->ram, whole->kept, job);
-  }
+  // With cycles the second pass classifies each window again as it is written.
+  auto next_window = [&](Pfn a, Pfn b) -> Result<cli::WindowSets> {
+    DUMPFMT_TRY_ASSIGN(filters::FilterResult fr, filter.window(a, b));
+    return cli::WindowSets{std::move(fr.ram), std::move(fr.kept)};
+  };
+  if (cycles) filter.restart();
+  auto stats =
+      cycles ? cli::write_dump_windowed(s, info, found.top, found.kept, cycle, next_window, job)
+             : cli::write_dump(s, info, whole->ram, whole->kept, job);
   if (!stats) {
     cli::print_error(kTool, stats.error());
     return cli::kExitFailure;
