@@ -6,9 +6,9 @@ set -euo pipefail
 
 case_name=${1:?case}
 work=$WORK/$case_name
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work"
+# shellcheck source=../lib/case_workdir.sh
+source "$HERE/../lib/case_workdir.sh"
+enter_case_workdir "${work}"
 elf=$CORPUS/proc-vmcore.elf
 release=6.1.0-56-cloud-amd64
 vmlinux=/usr/lib/debug/boot/vmlinux-$release

@@ -22,9 +22,9 @@ d=$CORPUS/derived
 mdf_split=("$d/mdf-split-c-d31.1" "$d/mdf-split-c-d31.2" "$d/mdf-split-c-d31.3")
 
 w=$WORK/$case_name
-rm -rf "$w"
-mkdir -p "$w"
-cd "$w"
+# shellcheck source=../lib/case_workdir.sh
+source "$HERE/../lib/case_workdir.sh"
+enter_case_workdir "${w}"
 
 split() {
   local t=$SECONDS

@@ -351,4 +351,6 @@ printf '%-28s %5d s\n' total $((SECONDS - T0))
 if ((FAILS)); then
   die "$FAILS check(s) failed; files in $WORK"
 fi
+# The guest's disks and the dumps taken from them (about a gigabyte) are kept only for a failure.
+rm -rf "$RUN" "$OUT"
 echo "e2e: all checks passed (summary: $WORK/summary.txt)"

@@ -17,6 +17,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -44,6 +45,20 @@ const std::string& work_dir() {
     ::mkdir(w.c_str(), 0755);
     return w;
   }();
+  return d;
+}
+
+// The running test's own directory under the work dir: tests run in parallel
+// and must not share (or remove) each other's outputs. A passing test's
+// directory is removed (the suite writes gigabytes; DUMPFMT_KEEP_WORK=1 keeps
+// it), a failing one's kept.
+std::string test_dir() {
+  const auto* t = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = std::string(t->test_suite_name()) + "." + t->name();
+  for (char& c : name)
+    if (c == '/') c = '.';
+  std::string d = work_dir() + "/" + name;
+  ::mkdir(d.c_str(), 0755);
   return d;
 }
 
@@ -83,9 +98,9 @@ std::unique_ptr<PageSource> open_or_fail(const std::string& p) {
   return s ? std::move(*s) : nullptr;
 }
 
-// makedumpfile -d N -l INPUT OUT, once per (input, level).
+// makedumpfile -d N -l INPUT OUT, in the running test's directory.
 std::string makedumpfile_out(const std::string& input, const std::string& tag, int level) {
-  std::string out = work_dir() + "/mdf-" + tag + "-d" + std::to_string(level) + ".kdump";
+  std::string out = test_dir() + "/mdf-" + tag + "-d" + std::to_string(level) + ".kdump";
   if (exists(out)) return out;
   std::string tmp = out + ".tmp";
   std::remove(tmp.c_str());
@@ -99,7 +114,7 @@ std::string makedumpfile_out(const std::string& input, const std::string& tag, i
 
 std::string dumpfilter_out(const std::string& input, const std::string& tag, int level,
                            const std::string& extra = "-l") {
-  std::string out = work_dir() + "/ours-" + tag + "-d" + std::to_string(level) +
+  std::string out = test_dir() + "/ours-" + tag + "-d" + std::to_string(level) +
                     (extra == "-E" ? ".elf" : ".kdump");
   std::string cmd = quote(DUMPFMT_DUMPFILTER) + " -q -d " + std::to_string(level) + " " + extra +
                     " " + quote(input) + " " + quote(out);
@@ -170,7 +185,14 @@ Comparison compare(const PageSource& ours, const PageSource& theirs, uint64_t st
   return c;
 }
 
-class FilterOracle : public ::testing::TestWithParam<int> {};
+class FilterOracle : public ::testing::TestWithParam<int> {
+ protected:
+  void TearDown() override {
+    if (HasFailure() || !env_or("DUMPFMT_KEEP_WORK", "").empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(test_dir(), ec);
+  }
+};
 
 // proc-vmcore.elf, which makedumpfile reads itself.
 TEST_P(FilterOracle, ProcVmcoreMatchesMakedumpfile) {
@@ -294,7 +316,7 @@ TEST_P(FilterOracle, CyclesWriteTheSameBytes) {
     SKIP_WITHOUT(in);
     const std::string tag = name[0] == 'p' ? "proc" : "qemuflat";
     const std::string one = dumpfilter_out(in, tag, level);
-    const std::string cyc = work_dir() + "/ours-" + tag + "-d" + std::to_string(level) + "-cyc";
+    const std::string cyc = test_dir() + "/ours-" + tag + "-d" + std::to_string(level) + "-cyc";
     std::string cmd = quote(DUMPFMT_DUMPFILTER) + " -d " + std::to_string(level) +
                       " -l --cycle-pages 4160 " + quote(in) + " " + quote(cyc);
     ASSERT_EQ(run(cmd, cyc + ".log"), 0) << cmd << "\n" << slurp(cyc + ".log");
@@ -308,7 +330,7 @@ TEST_P(FilterOracle, CyclesWriteTheSameBytes) {
   // each cycle's bitmaps before its pages).
   const std::string in = corpus_dir() + "/proc-vmcore.elf";
   const std::string one = dumpfilter_out(in, "proc", level);
-  const std::string back = work_dir() + "/ours-proc-d" + std::to_string(level) + "-cyc-R";
+  const std::string back = test_dir() + "/ours-proc-d" + std::to_string(level) + "-cyc-R";
   std::remove(back.c_str());
   std::string cmd = "(" + quote(DUMPFMT_DUMPFILTER) + " -q -d " + std::to_string(level) +
                     " -l -F --cycle-pages 4160 " + quote(in) + " - | " +

@@ -25,9 +25,9 @@ dmesg_ref=$REF/proc-vmcore.elf/makedumpfile-dump-dmesg.txt
 split=("$d/mdf-split-c-d31.1" "$d/mdf-split-c-d31.2" "$d/mdf-split-c-d31.3")
 
 w=$WORK/$case_name
-rm -rf "$w"
-mkdir -p "$w"
-cd "$w"
+# shellcheck source=../lib/case_workdir.sh
+source "$HERE/../lib/case_workdir.sh"
+enter_case_workdir "${w}"
 
 compare() { "$PY" "$HERE/lkdf_compare.py" --dumpdigest "$DUMPDIGEST" "$@"; }
 
@@ -160,5 +160,3 @@ case $case_name in
     echo "unknown case $case_name" >&2
     exit 2 ;;
 esac
-# Outputs of a passing case are large and no longer needed.
-rm -rf "$w"

@@ -13,9 +13,9 @@ VMLINUX=${VMLINUX:-/usr/lib/debug/boot/vmlinux-6.1.0-56-cloud-amd64}
 elf=$CORPUS/proc-vmcore.elf
 
 w=$WORK/$case_name
-rm -rf "$w"
-mkdir -p "$w"
-cd "$w"
+# shellcheck source=../lib/case_workdir.sh
+source "$HERE/../lib/case_workdir.sh"
+enter_case_workdir "${w}"
 
 conv() {
   local t=$SECONDS
