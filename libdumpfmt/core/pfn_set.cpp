@@ -61,6 +61,11 @@ PfnSet& PfnSet::operator=(const PfnSet& o) {
 }
 
 size_t PfnSet::find_chunk(uint64_t index) const {
+  // Sets are mostly built in PFN order: adding to the last chunk or after it
+  // needs no search (a reader's bitmap of a large machine adds runs one after
+  // another, thousands per chunk).
+  if (chunks_.empty() || chunks_.back().index < index) return chunks_.size();
+  if (chunks_.back().index == index) return chunks_.size() - 1;
   auto it = std::lower_bound(chunks_.begin(), chunks_.end(), index,
                              [](const Chunk& c, uint64_t i) { return c.index < i; });
   return static_cast<size_t>(it - chunks_.begin());
@@ -114,6 +119,18 @@ void PfnSet::insert_range(Pfn first, Pfn end) {
     if (stop <= first) break;  // overflow guard at the top of the PFN space
     first = stop;
   }
+}
+
+void PfnSet::insert_word(Pfn base, uint64_t word) {
+  if (word == 0) return;
+  uint64_t index = base >> kChunkShift;
+  size_t pos = find_chunk(index);
+  if (pos < chunks_.size() && chunks_[pos].index == index && !chunks_[pos].bits) return;
+  Chunk& c = chunk_for_write(index);
+  uint64_t& w = c.bits[(base & (kChunkPfns - 1)) / 64];
+  c.count += static_cast<uint32_t>(__builtin_popcountll(word & ~w));
+  w |= word;
+  if (c.count == kChunkPfns) normalize(find_chunk(index));
 }
 
 void PfnSet::erase_range(Pfn first, Pfn end) {

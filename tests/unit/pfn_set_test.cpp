@@ -109,6 +109,34 @@ TEST(PfnSet, RandomOperationsMatchModel) {
   }
 }
 
+// insert_word against the model: words in order (the readers' bitmaps), words
+// filling a chunk (which must become a full one), and words out of order or
+// over existing members.
+TEST(PfnSet, InsertWordMatchesModel) {
+  std::mt19937_64 rng(7);
+  PfnSet s;
+  std::set<Pfn> model;
+  auto put = [&](Pfn base, uint64_t w) {
+    s.insert_word(base, w);
+    for (unsigned i = 0; i < 64; ++i)
+      if (w >> i & 1) model.insert(base + i);
+  };
+  const uint64_t shapes[] = {0, ~uint64_t{0}, 0x5555555555555555, 0x8000000000000001, 1};
+  for (Pfn base = 0; base < 3 * PfnSet::kChunkPfns; base += 64) {
+    // chunk 1 all ones (becomes a full chunk), the others mixed
+    uint64_t w = base / PfnSet::kChunkPfns == 1 ? ~uint64_t{0}
+                 : rng() % 4 == 0               ? rng()
+                                                : shapes[rng() % 5];
+    put(base, w);
+  }
+  EXPECT_EQ(s.count(), model.size());
+  EXPECT_EQ(runs_of(s), runs_of(model));
+  EXPECT_LT(s.memory_bytes(), 3 * PfnSet::kChunkPfns / 8);  // chunk 1 holds no bitmap
+  for (int i = 0; i < 2000; ++i) put((rng() % (4 * PfnSet::kChunkPfns)) & ~Pfn{63}, rng());
+  EXPECT_EQ(s.count(), model.size());
+  EXPECT_EQ(runs_of(s), runs_of(model));
+}
+
 TEST(PfnSet, SetAlgebra) {
   PfnSet a, b;
   a.insert_range(0, 100000);

@@ -254,7 +254,7 @@ Result<PartHeader> parse_part(const File& f) {
 // ---------------------------------------------------------------------------
 // Bitmaps.
 
-// Turns a stream of 64-bit bitmap words into PfnSet runs and prefix counts.
+// Turns a stream of 64-bit bitmap words into a PfnSet and prefix counts.
 class BitmapLoader {
  public:
   BitmapLoader(PfnSet& set, std::vector<uint64_t>* prefix) : set_(set), prefix_(prefix) {
@@ -262,34 +262,15 @@ class BitmapLoader {
   }
 
   void feed(uint64_t word) {
-    Pfn base = words_ * 64;
     if (prefix_) {
       count_ += static_cast<uint64_t>(__builtin_popcountll(word));
       if ((words_ + 1) % (kPrefixPfns / 64) == 0) prefix_->push_back(count_);
     }
+    set_.insert_word(words_ * 64, word);
     ++words_;
-    if (in_run_ ? word == ~uint64_t{0} : word == 0) return;
-    unsigned bit = 0;
-    while (bit < 64) {
-      if (!in_run_) {
-        uint64_t x = word >> bit;
-        if (x == 0) break;
-        bit += static_cast<unsigned>(__builtin_ctzll(x));
-        run_start_ = base + bit;
-        in_run_ = true;
-      } else {
-        uint64_t x = ~word >> bit;
-        if (x == 0) break;
-        bit += static_cast<unsigned>(__builtin_ctzll(x));
-        set_.insert_range(run_start_, base + bit);
-        in_run_ = false;
-      }
-    }
   }
 
   void finish(Pfn npfn) {
-    if (in_run_) set_.insert_range(run_start_, std::min(npfn, words_ * 64));
-    in_run_ = false;
     if (prefix_) {
       size_t want = static_cast<size_t>((npfn + kPrefixPfns - 1) / kPrefixPfns) + 1;
       if (prefix_->size() < want) prefix_->push_back(count_);
@@ -302,8 +283,6 @@ class BitmapLoader {
   std::vector<uint64_t>* prefix_;
   uint64_t words_ = 0;
   uint64_t count_ = 0;
-  bool in_run_ = false;
-  Pfn run_start_ = 0;
 };
 
 // Reads the bitmap of `npfn` PFNs at `off` in bounded chunks.
@@ -314,12 +293,12 @@ Status load_bitmap(const File& f, uint64_t off, Pfn npfn, PfnSet& set,
   // A rearranged flattened stream is sparse: a huge max_mapnr would have the
   // walk read terabytes of gap. Every writer stores its bitmaps in full.
   if (f.stored_bytes() < f.size() && nbytes > f.stored_bytes()) {
-    return file_error(Errc::corrupt, f, off,
-                      strfmt("a bitmap of %llu bytes (max_mapnr %llu) is more than the file "
-                             "holds (%llu bytes)",
-                             static_cast<unsigned long long>(nbytes),
-                             static_cast<unsigned long long>(npfn),
-                             static_cast<unsigned long long>(f.stored_bytes())));
+    return file_error(
+        Errc::corrupt, f, off,
+        strfmt("a bitmap of %llu bytes (max_mapnr %llu) is more than the file "
+               "holds (%llu bytes)",
+               static_cast<unsigned long long>(nbytes), static_cast<unsigned long long>(npfn),
+               static_cast<unsigned long long>(f.stored_bytes())));
   }
   std::vector<std::byte> buf(static_cast<size_t>(std::min<uint64_t>(nbytes, kIoChunk)));
   for (uint64_t done = 0; done < nbytes;) {

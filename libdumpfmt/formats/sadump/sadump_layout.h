@@ -143,5 +143,12 @@ inline bool msb_bit(std::span<const std::byte> bm, uint64_t p) {
 inline void msb_set(std::span<std::byte> bm, uint64_t p) {
   bm[p >> 3] |= std::byte(1u << (7 - (p & 7)));
 }
+/// A byte's bits in reverse order: turns an MSB-first bitmap byte into an
+/// LSB-first one and back.
+constexpr uint8_t reverse_bits(uint8_t v) {
+  v = static_cast<uint8_t>((v & 0xf0) >> 4 | (v & 0x0f) << 4);
+  v = static_cast<uint8_t>((v & 0xcc) >> 2 | (v & 0x33) << 2);
+  return static_cast<uint8_t>((v & 0xaa) >> 1 | (v & 0x55) << 1);
+}
 
 }  // namespace dumpfmt::detail::sadump

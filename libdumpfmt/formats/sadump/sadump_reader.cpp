@@ -141,44 +141,19 @@ Result<uint32_t> block_size_of(const Disk& d) {
   return *bs;
 }
 
-/// Parses an MSB-first bitmap of `bits` PFNs at `off` into `set`.
+/// Parses an MSB-first bitmap of `bits` PFNs at `off` into `set`, a word of
+/// 64 PFNs at a time (kBitmapChunk is a multiple of 8 bytes).
 Status read_bitmap(const File& f, uint64_t off, uint64_t bits, PfnSet& set) {
   const uint64_t bytes = (bits + 7) / 8;
   for (uint64_t done = 0; done < bytes; done += kBitmapChunk) {
     const uint64_t n = std::min(kBitmapChunk, bytes - done);
     DUMPFMT_TRY_ASSIGN(auto buf, read_vector(f, off + done, n));
-    Pfn run_start = 0;
-    bool in_run = false;
-    auto flush = [&](Pfn end) {
-      if (in_run) set.insert_range(run_start, end);
-      in_run = false;
-    };
-    const Pfn base = done * 8;
-    for (uint64_t i = 0; i < n; ++i) {
-      const auto byte = static_cast<uint8_t>(buf[i]);
-      const Pfn p0 = base + i * 8;
-      if (byte == 0xff) {
-        if (!in_run) {
-          run_start = p0;
-          in_run = true;
-        }
-        continue;
-      }
-      if (byte == 0) {
-        flush(p0);
-        continue;
-      }
-      for (int b = 0; b < 8; ++b) {
-        const bool on = (byte >> (7 - b)) & 1;
-        if (on && !in_run) {
-          run_start = p0 + b;
-          in_run = true;
-        } else if (!on) {
-          flush(p0 + b);
-        }
-      }
+    for (uint64_t i = 0; i < n; i += 8) {
+      uint64_t word = 0;  // PFN base+j at bit j: each byte's bits reversed
+      for (uint64_t j = 0; j < 8 && i + j < n; ++j)
+        word |= uint64_t{reverse_bits(static_cast<uint8_t>(buf[i + j]))} << (8 * j);
+      set.insert_word((done + i) * 8, word);
     }
-    flush(base + n * 8);
   }
   if (bits % 8) set.erase_range(bits, (bits + 7) / 8 * 8);
   return ok();

@@ -116,11 +116,7 @@ Status SadumpWriter::write_bitmap(uint64_t off, const PfnSet& set, uint64_t byte
   for (uint64_t done = 0; done < bytes; done += kBitmapChunk) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kBitmapChunk, bytes - done));
     set.export_bitmap(done * 8, std::span<uint8_t>(lsb.data(), n));
-    for (size_t i = 0; i < n; ++i) {
-      uint8_t v = lsb[i], r = 0;
-      for (int b = 0; b < 8; ++b) r |= static_cast<uint8_t>(((v >> b) & 1) << (7 - b));
-      msb[i] = std::byte{r};
-    }
+    for (size_t i = 0; i < n; ++i) msb[i] = std::byte{reverse_bits(lsb[i])};
     DUMPFMT_TRY(out_.write_at(off + done, std::span<const std::byte>(msb.data(), n)));
   }
   return ok();

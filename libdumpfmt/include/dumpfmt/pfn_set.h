@@ -31,6 +31,10 @@ class PfnSet {
   void insert(Pfn p) { insert_range(p, p + 1); }
   /// Inserts [first, end).
   void insert_range(Pfn first, Pfn end);
+  /// Adds PFN base+i for each set bit i of `word`; base is a multiple of 64.
+  /// Building a set from a bitmap this way costs O(1) per word when the words
+  /// come in ascending order, however many runs they hold.
+  void insert_word(Pfn base, uint64_t word);
   void erase(Pfn p) { erase_range(p, p + 1); }
   /// Erases [first, end).
   void erase_range(Pfn first, Pfn end);
