@@ -276,11 +276,59 @@ PfnSet PfnSet::slice(Pfn first, Pfn end) const {
 }
 
 void PfnSet::add(const PfnSet& o) {
-  o.for_each_run([this](Pfn a, Pfn b) { insert_range(a, b); });
+  if (&o == this) return;
+  // A merge of the two sorted chunk lists. Inserting o's runs one at a time
+  // would shift all of this set's later chunks for each new one: quadratic
+  // for sets built out of order, such as the map of an ELF's segments.
+  std::vector<Chunk> out;
+  out.reserve(chunks_.size() + o.chunks_.size());
+  size_t i = 0, j = 0;
+  while (i < chunks_.size() || j < o.chunks_.size()) {
+    if (j == o.chunks_.size() || (i < chunks_.size() && chunks_[i].index < o.chunks_[j].index)) {
+      out.push_back(std::move(chunks_[i++]));
+    } else if (i == chunks_.size() || o.chunks_[j].index < chunks_[i].index) {
+      out.push_back(copy_chunk(o.chunks_[j++]));
+    } else {
+      Chunk c = std::move(chunks_[i++]);
+      const Chunk& d = o.chunks_[j++];
+      if (c.bits && !d.bits) {
+        c.bits.reset();
+      } else if (c.bits) {
+        for (size_t k = 0; k < kChunkWords; ++k) c.bits[k] |= d.bits[k];
+        c.count = static_cast<uint32_t>(popcount_words(c.bits.get(), 0, kChunkWords));
+        if (c.count == kChunkPfns) c.bits.reset();
+      }
+      out.push_back(std::move(c));
+    }
+  }
+  chunks_ = std::move(out);
 }
 
 void PfnSet::subtract(const PfnSet& o) {
-  o.for_each_run([this](Pfn a, Pfn b) { erase_range(a, b); });
+  if (&o == this) return clear();
+  // Chunk against chunk, like add(): erasing o's runs one at a time costs a
+  // search each, and a fragmented set has a run every few PFNs.
+  std::vector<Chunk> out;
+  out.reserve(chunks_.size());
+  size_t j = 0;
+  for (Chunk& c : chunks_) {
+    while (j < o.chunks_.size() && o.chunks_[j].index < c.index) ++j;
+    if (j == o.chunks_.size() || o.chunks_[j].index != c.index) {
+      out.push_back(std::move(c));
+      continue;
+    }
+    const Chunk& d = o.chunks_[j];
+    if (!d.bits) continue;  // o has all of it
+    if (!c.bits) {
+      c.bits = std::make_unique<uint64_t[]>(kChunkWords);
+      for (size_t k = 0; k < kChunkWords; ++k) c.bits[k] = ~d.bits[k];
+    } else {
+      for (size_t k = 0; k < kChunkWords; ++k) c.bits[k] &= ~d.bits[k];
+    }
+    c.count = static_cast<uint32_t>(popcount_words(c.bits.get(), 0, kChunkWords));
+    if (c.count != 0) out.push_back(std::move(c));
+  }
+  chunks_ = std::move(out);
 }
 
 void PfnSet::intersect(const PfnSet& o) {
