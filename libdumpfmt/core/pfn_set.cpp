@@ -94,6 +94,15 @@ void PfnSet::normalize(size_t pos) {
 }
 
 void PfnSet::insert_range(Pfn first, Pfn end) {
+  if (first < end && (chunks_.empty() || chunks_.back().index < first >> kChunkShift)) {
+    // Appending a long range (a reader's whole-memory map): one allocation,
+    // not a vector growing through every doubling. Capped: the loop below
+    // still grows the vector beyond, for a caller that means it.
+    size_t n = static_cast<size_t>(
+        std::min<uint64_t>(((end - 1) >> kChunkShift) - (first >> kChunkShift) + 1, 1u << 20));
+    if (chunks_.capacity() - chunks_.size() < n)
+      chunks_.reserve(std::max(chunks_.size() + n, 2 * chunks_.size()));  // still geometric
+  }
   while (first < end) {
     uint64_t index = first >> kChunkShift;
     Pfn base = index << kChunkShift;
