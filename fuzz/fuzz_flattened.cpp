@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)f.read_at(f.size(), {buf.data(), 1});  // past the end: an error, not a crash
   std::vector<std::unique_ptr<dumpfmt::File>> files;
   files.push_back(std::move(*flat));
-  auto src = dumpfmt::open_dump_files(std::move(files));
+  auto src = dumpfmt::open_dump_files(std::move(files), dumpfmt::fuzz::open_options());
   if (src) dumpfmt::fuzz::exercise(**src);
   return 0;
 }

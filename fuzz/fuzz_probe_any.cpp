@@ -5,9 +5,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::unique_ptr<dumpfmt::File>> files;
   files.push_back(dumpfmt::fuzz::input_file(data, size));
-  dumpfmt::OpenOptions opts;
-  opts.max_decompressed = 64u << 20;  // a gzip/zstd/lz4 bomb must not fill the disk
-  auto src = dumpfmt::open_dump_files(std::move(files), opts);
+  auto src = dumpfmt::open_dump_files(std::move(files), dumpfmt::fuzz::open_options());
   if (src) dumpfmt::fuzz::exercise(**src);
   return 0;
 }

@@ -25,9 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                       {reinterpret_cast<const std::byte*>(data + pos), len}));
     pos += len;
   }
-  dumpfmt::OpenOptions opts;
-  opts.max_decompressed = 64u << 20;  // parts compressed whole must not fill the disk
-  auto src = dumpfmt::open_dump_files(std::move(files), opts);
+  auto src = dumpfmt::open_dump_files(std::move(files), dumpfmt::fuzz::open_options());
   if (src) dumpfmt::fuzz::exercise(**src);
   return 0;
 }

@@ -21,6 +21,14 @@ namespace dumpfmt::fuzz {
 constexpr uint64_t kMaxPageReads = 256;
 constexpr uint64_t kRunHead = 16;
 
+// open_dump_files' options for fuzz input: a gzip/zstd/lz4 bomb (a few KiB that decompress to
+// gigabytes) must neither fill the disk nor take seconds.
+inline OpenOptions open_options() {
+  OpenOptions o;
+  o.max_decompressed = 16u << 20;
+  return o;
+}
+
 inline std::unique_ptr<File> input_file(const uint8_t* data, size_t size) {
   return borrowed_memory_file("fuzz-input", {reinterpret_cast<const std::byte*>(data), size});
 }

@@ -27,6 +27,11 @@ namespace dumpfmt {
 namespace {
 
 constexpr size_t kChunk = size_t{1} << 20;
+constexpr uint64_t kMaxPadding = uint64_t{1} << 20;  // zeros accepted after the last frame
+// Compressed data barely outgrows what it decodes to, so input consumed beyond
+// twice the output plus this slack is hostile: zstd decodes zeros as empty blocks
+// and skips skippable frames, and a sparse input can hold terabytes of either.
+constexpr uint64_t kMaxInputSlack = uint64_t{1} << 20;
 
 const uint8_t kGzipMagic[] = {0x1f, 0x8b, 0x08};
 const uint8_t kZstdMagic[] = {0x28, 0xb5, 0x2f, 0xfd};
@@ -261,8 +266,10 @@ Result<uint64_t> decompress_all(const File& in, Decoder& dec, int fd, const std:
       if (avail.empty()) break;  // clean end after the last frame
       if (!dec.frame_start(avail)) {
         // Tape and block devices pad the last block with zeros; anything
-        // else after the last frame is an error, as for gzip -t.
-        bool zeros = started;
+        // else after the last frame is an error, as for gzip -t. A block is
+        // at most kMaxPadding: more is not padding (and a sparse input, such
+        // as a rearranged flattened stream, could have terabytes of it).
+        bool zeros = started && total - in_offset() <= kMaxPadding;
         for (uint64_t off = in_offset(); zeros && off < total;) {
           std::byte b[4096];
           size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof b, total - off));
@@ -288,6 +295,12 @@ Result<uint64_t> decompress_all(const File& in, Decoder& dec, int fd, const std:
     DUMPFMT_TRY(write_all(fd, obuf.data(), st->out_made, tmp_name));
     produced += st->out_made;
     pos += st->in_used;
+    if (in_offset() > kMaxInputSlack + 2 * produced) {
+      return file_error(
+          Errc::corrupt, in, in_offset(),
+          strfmt("%s data decodes to only %llu bytes by here (not a compressed dump)",
+                 std::string(dec.name()).c_str(), static_cast<unsigned long long>(produced)));
+    }
     if (st->frame_end) {
       dec.reset();
       at_boundary = true;

@@ -153,6 +153,17 @@ TEST(CompressedFile, ConcatenatedFramesAndZeroPadding) {
     auto p = open_decompressed(mem(padded));
     ASSERT_TRUE(p) << p.error().message;
     EXPECT_EQ((*p)->size(), both.size());
+    // A whole MiB of it too; more is not padding (a sparse input could
+    // otherwise have the check read terabytes of zeros).
+    padded.resize(packed.size() + (1u << 20), 0);
+    EXPECT_TRUE(open_decompressed(mem(padded)));
+    padded.push_back(0);
+    auto more = open_decompressed(mem(padded, "more"));
+    ASSERT_FALSE(more);
+    EXPECT_NE(
+        more.error().message.find("more: offset " + hex(packed.size()) + ": data after the last"),
+        std::string::npos)
+        << more.error().message;
     // Anything else after it is not.
     Bytes junk = packed;
     junk.push_back(0x42);
@@ -163,6 +174,30 @@ TEST(CompressedFile, ConcatenatedFramesAndZeroPadding) {
         << j.error().message;
   }
 }
+
+#if DUMPFMT_HAVE_ZSTD
+// zstd decodes zeros as empty raw blocks and skips skippable frames whole: a
+// few bytes of header before megabytes (on a sparse file, terabytes) of zeros
+// must be refused, not read to the end.
+TEST(CompressedFile, InputThatDecodesToNothingIsRefused) {
+  const size_t zeros = 3u << 20;
+  Bytes empty_blocks = {0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x00};  // no content size, 1 KiB window
+  empty_blocks.resize(empty_blocks.size() + zeros, 0);
+  Bytes skippable = zstd({});  // a file starts with a real frame
+  for (uint8_t b : {0x50, 0x2a, 0x4d, 0x18}) skippable.push_back(b);
+  const uint32_t skip = zeros;
+  for (int i = 0; i < 4; ++i) skippable.push_back(static_cast<uint8_t>(skip >> (8 * i)));
+  skippable.resize(skippable.size() + zeros, 0);
+  for (const Bytes* b : {&empty_blocks, &skippable}) {
+    auto f = open_decompressed(mem(*b, "bomb"));
+    ASSERT_FALSE(f);
+    EXPECT_EQ(f.error().code, Errc::corrupt);
+    EXPECT_NE(f.error().message.find("bomb: offset "), std::string::npos) << f.error().message;
+    EXPECT_NE(f.error().message.find("decodes to only 0 bytes"), std::string::npos)
+        << f.error().message;
+  }
+}
+#endif
 
 TEST(CompressedFile, EveryTruncationIsAnError) {
   for (const auto& c : codecs()) {
