@@ -31,7 +31,9 @@ constexpr uint64_t kMaxPadding = uint64_t{1} << 20;  // zeros accepted after the
 // Compressed data barely outgrows what it decodes to, so input consumed beyond
 // twice the output plus this slack is hostile: zstd decodes zeros as empty blocks
 // and skips skippable frames, and a sparse input can hold terabytes of either.
-constexpr uint64_t kMaxInputSlack = uint64_t{1} << 20;
+// The slack covers the largest block a decoder buffers before it emits anything
+// (lz4's 4 MiB, the lz4 tool's default) plus one read chunk.
+constexpr uint64_t kMaxInputSlack = uint64_t{8} << 20;
 
 const uint8_t kGzipMagic[] = {0x1f, 0x8b, 0x08};
 const uint8_t kZstdMagic[] = {0x28, 0xb5, 0x2f, 0xfd};

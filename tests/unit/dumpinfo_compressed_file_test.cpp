@@ -180,7 +180,7 @@ TEST(CompressedFile, ConcatenatedFramesAndZeroPadding) {
 // few bytes of header before megabytes (on a sparse file, terabytes) of zeros
 // must be refused, not read to the end.
 TEST(CompressedFile, InputThatDecodesToNothingIsRefused) {
-  const size_t zeros = 3u << 20;
+  const size_t zeros = 12u << 20;
   Bytes empty_blocks = {0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x00};  // no content size, 1 KiB window
   empty_blocks.resize(empty_blocks.size() + zeros, 0);
   Bytes skippable = zstd({});  // a file starts with a real frame
@@ -196,6 +196,30 @@ TEST(CompressedFile, InputThatDecodesToNothingIsRefused) {
     EXPECT_NE(f.error().message.find("decodes to only 0 bytes"), std::string::npos)
         << f.error().message;
   }
+}
+#endif
+
+#if DUMPFMT_HAVE_LZ4
+// The lz4 tool writes 4 MiB blocks and liblz4 emits nothing until a
+// compressed block is whole, so megabytes are consumed before any output:
+// that is not the empty-input bomb above and must decode.
+TEST(CompressedFile, Lz4FourMiBCompressedBlocks) {
+  // Random words between zero words: compressed blocks (not stored raw,
+  // which liblz4 streams) of about 70%, over 2 MiB each.
+  Bytes in(10u << 20);
+  for (size_t i = 0; i < in.size(); i += 16) {
+    const uint64_t r = dumpgen::splitmix64(i);
+    std::memcpy(&in[i], &r, 8);
+  }
+  LZ4F_preferences_t prefs{};
+  prefs.frameInfo.blockSizeID = LZ4F_max4MB;
+  Bytes out(LZ4F_compressFrameBound(in.size(), &prefs));
+  size_t n = LZ4F_compressFrame(out.data(), out.size(), in.data(), in.size(), &prefs);
+  ASSERT_FALSE(LZ4F_isError(n));
+  out.resize(n);
+  auto f = open_decompressed(mem(out));
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_TRUE(read_all(**f) == in);
 }
 #endif
 
