@@ -94,6 +94,15 @@ void PfnSet::normalize(size_t pos) {
 }
 
 void PfnSet::insert_range(Pfn first, Pfn end) {
+  if (first < end && !chunks_.empty() && chunks_.back().index >= first >> kChunkShift &&
+      ((end - 1) >> kChunkShift) - (first >> kChunkShift) >= 8) {
+    // Many chunks before existing ones: inserting them one by one would shift
+    // the tail for each (quadratic for an ELF whose segments run downwards).
+    PfnSet r;
+    r.insert_range(first, end);
+    add(r);
+    return;
+  }
   if (first < end && (chunks_.empty() || chunks_.back().index < first >> kChunkShift)) {
     // Appending a long range (a reader's whole-memory map): one allocation,
     // not a vector growing through every doubling. Capped: the loop below

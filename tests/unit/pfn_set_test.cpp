@@ -1,6 +1,7 @@
 // PfnSet against a std::set model: random operations must agree exactly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -107,6 +108,52 @@ TEST(PfnSet, RandomOperationsMatchModel) {
       }
     }
   }
+}
+
+// Ranges spanning many chunks, inserted below and over existing members (the
+// merge path of insert_range), against a bitmap model.
+TEST(PfnSet, LongRangesOutOfOrderMatchModel) {
+  std::mt19937_64 rng(7);
+  const Pfn space = 40 * PfnSet::kChunkPfns + 77;
+  PfnSet s;
+  std::vector<char> model(space, 0);
+  auto model_runs = [&] {
+    std::vector<std::pair<Pfn, Pfn>> r;
+    for (Pfn p = 0; p < space; ++p) {
+      if (!model[p]) continue;
+      if (!r.empty() && r.back().second == p) {
+        r.back().second = p + 1;
+      } else {
+        r.emplace_back(p, p + 1);
+      }
+    }
+    return r;
+  };
+  for (int step = 0; step < 120; ++step) {
+    Pfn a = rng() % space;
+    Pfn b = std::min(space, a + rng() % (20 * PfnSet::kChunkPfns));
+    if (step % 4 == 3) {
+      s.erase_range(a, b);
+      std::fill(model.begin() + static_cast<ptrdiff_t>(a),
+                model.begin() + static_cast<ptrdiff_t>(b), 0);
+    } else {
+      s.insert_range(a, b);
+      std::fill(model.begin() + static_cast<ptrdiff_t>(a),
+                model.begin() + static_cast<ptrdiff_t>(b), 1);
+    }
+    if (step % 10 == 9) {
+      ASSERT_EQ(runs_of(s), model_runs()) << "step " << step;
+      ASSERT_EQ(s.count(), static_cast<uint64_t>(std::count(model.begin(), model.end(), 1)));
+    }
+  }
+  // Segments from the top of memory downwards, as some ELF writers order them.
+  PfnSet down, up;
+  for (Pfn k = 30; k-- > 0;)
+    down.insert_range(k * 10 * PfnSet::kChunkPfns + 5, (k + 1) * 10 * PfnSet::kChunkPfns - 3);
+  for (Pfn k = 0; k < 30; ++k)
+    up.insert_range(k * 10 * PfnSet::kChunkPfns + 5, (k + 1) * 10 * PfnSet::kChunkPfns - 3);
+  EXPECT_EQ(runs_of(down), runs_of(up));
+  EXPECT_EQ(down.count(), up.count());
 }
 
 // insert_word against the model: words in order (the readers' bitmaps), words
