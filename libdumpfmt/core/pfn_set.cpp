@@ -160,7 +160,13 @@ void PfnSet::erase_range(Pfn first, Pfn end) {
     if (pos < chunks_.size() && chunks_[pos].index == index) {
       Chunk& c = chunks_[pos];
       if (first == base && stop == base + kChunkPfns) {
-        chunks_.erase(chunks_.begin() + static_cast<ptrdiff_t>(pos));
+        // Every chunk below end's chunk is wholly inside: one erase for all
+        // of them, not a shift of the tail per chunk.
+        const uint64_t end_index = end >> kChunkShift;
+        chunks_.erase(chunks_.begin() + static_cast<ptrdiff_t>(pos),
+                      chunks_.begin() + static_cast<ptrdiff_t>(find_chunk(end_index)));
+        first = end_index << kChunkShift;
+        continue;
       } else {
         if (!c.bits) {
           c.bits = std::make_unique<uint64_t[]>(kChunkWords);
