@@ -94,10 +94,12 @@ void PfnSet::normalize(size_t pos) {
 }
 
 void PfnSet::insert_range(Pfn first, Pfn end) {
-  if (first < end && !chunks_.empty() && chunks_.back().index >= first >> kChunkShift &&
-      ((end - 1) >> kChunkShift) - (first >> kChunkShift) >= 8) {
-    // Many chunks before existing ones: inserting them one by one would shift
+  if (first < end && !chunks_.empty() && first >> kChunkShift < chunks_.back().index &&
+      std::min<uint64_t>((end - 1) >> kChunkShift, chunks_.back().index) - (first >> kChunkShift) >=
+          8) {
+    // Many chunks below existing ones: inserting them one by one would shift
     // the tail for each (quadratic for an ELF whose segments run downwards).
+    // Chunks past the last one are appends and stay on the loop below.
     PfnSet r;
     r.insert_range(first, end);
     add(r);

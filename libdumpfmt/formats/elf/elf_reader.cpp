@@ -595,9 +595,11 @@ struct Builder {
       });
       if (partial && !partial_overlap) partial_overlap = l.index;
     }
-    PfnSet& ram = src.ram_;
+    // RAM without file data, inserted in address order below: segments may
+    // run in any order, and PfnSet appends cheaply.
+    std::vector<std::pair<Pfn, Pfn>> ram_only;
     auto add_ram = [&](uint64_t lo, uint64_t hi) {
-      if (lo < hi) ram.insert_range(lo / ps, (hi + ps - 1) / ps);
+      if (lo < hi) ram_only.emplace_back(lo / ps, (hi + ps - 1) / ps);
     };
     for (const Load& l : loads) {
       add_ram(l.paddr + l.avail, l.paddr + l.filesz);  // lost to truncation
@@ -610,6 +612,9 @@ struct Builder {
         add_ram(l.paddr + l.filesz, l.paddr + l.memsz);
       }
     }
+    std::sort(ram_only.begin(), ram_only.end());
+    PfnSet& ram = src.ram_;
+    for (const auto& [lo, hi] : ram_only) ram.insert_range(lo, hi);
     if (partial_overlap) {
       warn(
           strfmt("%s: PT_LOAD (program header %zu) partly overlaps earlier segments in "
