@@ -1,4 +1,4 @@
-// Private to libdumpfmt/codecs: the per-codec factories registry.cpp dispatches
+// Private to libdumpfmt/codecs: the per-codec factories codec.cpp dispatches
 // to, and the argument checks and error texts every codec shares.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Private: the registry entry each format folder defines. registry.cpp lists
+// Private: the registry entry each format folder defines. format.cpp lists
 // them in probe order.
 #pragma once
 

@@ -10,7 +10,7 @@
 #include "dumpfmt/codec.h"
 #include "dumpfmt/dump.h"
 #include "dumpfmt/file.h"
-#include "formats/kdump/kdump.h"
+#include "formats/kdump/kdump_format.h"
 #include "formats/kdump/kdump_layout.h"
 
 namespace dumpfmt::detail::kdump {

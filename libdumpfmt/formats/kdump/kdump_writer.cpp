@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "dumpfmt/dump_writer.h"
-#include "formats/kdump/kdump.h"
+#include "formats/kdump/kdump_format.h"
 #include "formats/kdump/kdump_layout.h"
 #include "formats/writer_base.h"
 
