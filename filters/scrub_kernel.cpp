@@ -1,5 +1,5 @@
-// ScrubKernel (symbol, type and struct page lookups for the scrub walkers),
-// the KernelMemory-backed KernelView and the EraseSet of physical ranges.
+// ScrubKernel (symbol, type and struct page lookups for the scrub walkers)
+// and the EraseSet of physical ranges.
 #include "dumpfmt_filters/scrub_kernel.h"
 
 #include <algorithm>
@@ -11,33 +11,12 @@ namespace dumpfmt::filters {
 
 namespace {
 
-class KernelMemoryView final : public KernelView {
- public:
-  explicit KernelMemoryView(const KernelMemory& km) : km_(km) {}
-  Endian endian() const override { return km_.endian(); }
-  uint32_t page_size() const override { return km_.page_size(); }
-  Status read_virt(uint64_t vaddr, std::span<std::byte> out) const override {
-    return km_.read_virt(vaddr, out);
-  }
-  Status read_phys(uint64_t paddr, std::span<std::byte> out) const override {
-    return km_.read_phys(paddr, out);
-  }
-  Result<uint64_t> vtop(uint64_t vaddr) const override { return km_.vtop(vaddr); }
-
- private:
-  const KernelMemory& km_;
-};
-
 // NR_CPUS of any kernel we know is at most 8192; more is corruption.
 constexpr uint32_t kMaxCpus = 8192;
 
 }  // namespace
 
-std::unique_ptr<KernelView> kernel_view(const KernelMemory& km) {
-  return std::make_unique<KernelMemoryView>(km);
-}
-
-ScrubKernel::ScrubKernel(const KernelView& mem, const Kallsyms& syms, const Btf* btf,
+ScrubKernel::ScrubKernel(const KernelReader& mem, const Kallsyms& syms, const Btf* btf,
                          const VmcoreInfo& vmi, MemMap mem_map)
     : mem_(mem), syms_(syms), btf_(btf), vmi_(vmi), mem_map_(std::move(mem_map)) {
   by_vaddr_ = mem_map_.ranges;
@@ -55,36 +34,6 @@ Result<uint64_t> ScrubKernel::symbol(std::string_view name) const {
   return make_error(Errc::invalid_argument, strfmt("kernel symbol '%s' is ambiguous (%zu symbols "
                                                    "of that name)",
                                                    std::string(name).c_str(), all.size()));
-}
-
-namespace {
-template <class T>
-Result<T> read_int(const KernelView& m, uint64_t vaddr) {
-  std::byte b[sizeof(T)];
-  DUMPFMT_TRY(m.read_virt(vaddr, b));
-  return load<T>(b, m.endian());
-}
-}  // namespace
-
-Result<uint8_t> ScrubKernel::u8(uint64_t v) const { return read_int<uint8_t>(mem_, v); }
-Result<uint16_t> ScrubKernel::u16(uint64_t v) const { return read_int<uint16_t>(mem_, v); }
-Result<uint32_t> ScrubKernel::u32(uint64_t v) const { return read_int<uint32_t>(mem_, v); }
-Result<uint64_t> ScrubKernel::u64(uint64_t v) const { return read_int<uint64_t>(mem_, v); }
-
-Result<std::string> ScrubKernel::cstring(uint64_t vaddr, size_t max_len) const {
-  std::string s;
-  const uint32_t ps = mem_.page_size();
-  while (s.size() < max_len) {
-    uint64_t v = vaddr + s.size();
-    size_t n = std::min<size_t>(max_len - s.size(), ps - v % ps);
-    std::string buf(n, '\0');
-    DUMPFMT_TRY(
-        mem_.read_virt(v, std::span<std::byte>(reinterpret_cast<std::byte*>(buf.data()), n)));
-    size_t nul = buf.find('\0');
-    if (nul != std::string::npos) return s.append(buf, 0, nul);
-    s += buf;
-  }
-  return s;
 }
 
 Result<uint64_t> ScrubKernel::field(uint64_t base, const Btf::Member& m) const {
@@ -272,8 +221,8 @@ void EraseSet::add_phys(uint64_t paddr, uint64_t len, std::string_view cls, std:
   ranges_.push_back({paddr, len, zero});
 }
 
-Status EraseSet::add_virt(const KernelView& mem, uint64_t vaddr, uint64_t len, std::string_view cls,
-                          std::string_view what, bool zero) {
+Status EraseSet::add_virt(const KernelReader& mem, uint64_t vaddr, uint64_t len,
+                          std::string_view cls, std::string_view what, bool zero) {
   if (len == 0) return ok();
   if (vaddr + len < vaddr) {
     return make_error(Errc::invalid_argument, "erase range " + hex(vaddr) + " wraps");

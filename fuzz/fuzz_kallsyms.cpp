@@ -12,13 +12,13 @@ using namespace dumpfmt;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto in = fuzz::KernelInput::parse(data, size, fuzz::kKallsymsAlign);
   if (!in) return 0;
-  const VirtRead read = [&](uint64_t va, std::span<std::byte> out) { return in->read(va, out); };
+  const fuzz::InputMemory mem(*in);
   const VmcoreInfo vmi = VmcoreInfo::parse(in->vmcoreinfo);
   // Small caps: a hostile kallsyms_num_syms must be refused, not decoded for seconds.
   KallsymsLimits lim;
   lim.max_symbols = 1u << 16;
   lim.max_names_bytes = 1u << 20;
-  auto k = Kallsyms::read(vmi, in->endian, read, lim);
+  auto k = Kallsyms::read(vmi, mem, lim);
   if (!k) return 0;
 
   // As many symbols as kallsyms_num_syms says, each with a name.
@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto ext = k->extent(s); ext && *ext == 0) std::abort();
   }
   (void)k->address("_stext");
-  auto btf = Btf::from_kernel(*k, read, 1u << 20);
+  auto btf = Btf::from_kernel(*k, mem, 1u << 20);
   if (btf) (void)btf->type_count();
   return 0;
 }

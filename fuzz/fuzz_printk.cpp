@@ -25,10 +25,7 @@ void check_formatted(const LogRecord& r, const DmesgFormat& f) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto in = fuzz::KernelInput::parse(data, size, fuzz::kPageAlign);
   if (!in) return 0;
-  KernelReader mem;
-  mem.endian = in->endian;
-  mem.word_size = in->word_size;
-  mem.read = [&](uint64_t va, std::span<std::byte> out) { return in->read(va, out); };
+  const fuzz::InputMemory mem(*in);
   // The rings are read whole; nothing in this memory can be larger than the window anyway,
   // but a hostile size must fail at the limit rather than at the allocation.
   DmesgOptions opts;

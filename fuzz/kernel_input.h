@@ -1,5 +1,6 @@
 // Shared by the kernel-structure fuzz targets (printk, kallsyms) and their seed writer: one
-// input carries a byte order, a VMCOREINFO text and a kernel memory image at a virtual address.
+// input carries a byte order, a VMCOREINFO text and a kernel memory image at a virtual address,
+// read through InputMemory (a KernelReader).
 #pragma once
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <string_view>
 
 #include "dumpfmt/bytes.h"
+#include "dumpfmt/kernel/kernel_reader.h"
 #include "dumpfmt/result.h"
 
 namespace dumpfmt::fuzz {
@@ -75,6 +77,26 @@ struct KernelInput {
 
   /// The bytes a parser can have read from this memory at most.
   uint64_t readable() const { return window; }
+};
+
+/// An input's memory as the kernel model reads it (virtual addresses only).
+class InputMemory final : public KernelReader {
+ public:
+  explicit InputMemory(const KernelInput& in) : in_(in) {}
+  Endian endian() const override { return in_.endian; }
+  uint32_t page_size() const override { return kPageAlign; }
+  uint32_t word_size() const override { return in_.word_size; }
+  Status read_virt(uint64_t vaddr, std::span<std::byte> out) const override {
+    return in_.read(vaddr, out);
+  }
+  Status read_phys(uint64_t, std::span<std::byte>) const override { return no_phys(); }
+  Result<uint64_t> vtop(uint64_t) const override { return no_phys(); }
+
+ private:
+  static Error no_phys() {
+    return make_error(Errc::unsupported, "fuzz memory has no physical addresses");
+  }
+  const KernelInput& in_;
 };
 
 /// Writes an input in the layout above (the seed writer's half of the format).

@@ -57,11 +57,7 @@ void printk_seed(const std::string& name, const FakeMemory& m, Endian e, uint32_
   // Each seed must walk its ring to the end through the fuzz target's own input parsing.
   auto parsed = fuzz::KernelInput::parse(reinterpret_cast<const uint8_t*>(in.data()), in.size(),
                                          fuzz::kPageAlign);
-  KernelReader r;
-  r.endian = parsed->endian;
-  r.word_size = parsed->word_size;
-  r.read = [&](uint64_t va, std::span<std::byte> out) { return parsed->read(va, out); };
-  auto d = read_dmesg(VmcoreInfo::parse(parsed->vmcoreinfo), r);
+  auto d = read_dmesg(VmcoreInfo::parse(parsed->vmcoreinfo), fuzz::InputMemory(*parsed));
   if (!d || (d->records.empty() && d->plain.empty())) {
     std::fprintf(stderr, "fuzz_kernel_seeds: printk seed %s does not read: %s\n", name.c_str(),
                  d ? "no records" : d.error().message.c_str());
@@ -203,8 +199,7 @@ void kallsyms_seed(const std::string& name, scrub_test::FakeKernel& k,
       fuzz::encode_kernel_input(Endian::little, 8, start, vmcoreinfo, trimmed(as_bytes(img)));
   auto parsed = fuzz::KernelInput::parse(reinterpret_cast<const uint8_t*>(in.data()), in.size(),
                                          fuzz::kKallsymsAlign);
-  VirtRead read = [&](uint64_t va, std::span<std::byte> out) { return parsed->read(va, out); };
-  auto ks = Kallsyms::read(VmcoreInfo::parse(parsed->vmcoreinfo), Endian::little, read);
+  auto ks = Kallsyms::read(VmcoreInfo::parse(parsed->vmcoreinfo), fuzz::InputMemory(*parsed));
   if (static_cast<bool>(ks) != decodes) {
     std::fprintf(stderr, "fuzz_kernel_seeds: kallsyms seed %s: %s\n", name.c_str(),
                  ks ? "decodes" : ks.error().message.c_str());

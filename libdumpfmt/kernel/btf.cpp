@@ -85,10 +85,10 @@ Result<Btf> Btf::parse(std::span<const std::byte> raw) {
   // libbpf accepts a type section at any offset, then reads its records as
   // 4-byte structs in place; the kernel's BTF always starts it aligned.
   if (raw.size() >= 12) {
-    const Endian e = load<uint16_t>(raw.data(), Endian::little) == 0xeb9f ? Endian::little
-                                                                           : Endian::big;
-    const uint64_t types = uint64_t{load<uint32_t>(raw.data() + 4, e)} +
-                           load<uint32_t>(raw.data() + 8, e);
+    const Endian e =
+        load<uint16_t>(raw.data(), Endian::little) == 0xeb9f ? Endian::little : Endian::big;
+    const uint64_t types =
+        uint64_t{load<uint32_t>(raw.data() + 4, e)} + load<uint32_t>(raw.data() + 8, e);
     if (types % 4 != 0) {
       return make_error(Errc::corrupt,
                         strfmt("BTF: type section at offset %llu is not 4-byte aligned",
@@ -412,7 +412,7 @@ Btf::Btf(Btf&&) noexcept = default;
 Btf& Btf::operator=(Btf&&) noexcept = default;
 Btf::~Btf() = default;
 
-Result<Btf> Btf::from_kernel(const Kallsyms& syms, const VirtRead& read, uint64_t max_bytes) {
+Result<Btf> Btf::from_kernel(const Kallsyms& syms, const KernelReader& mem, uint64_t max_bytes) {
   auto start = syms.address("__start_BTF");
   auto stop = syms.address("__stop_BTF");
   if (!start || !stop) {
@@ -427,7 +427,7 @@ Result<Btf> Btf::from_kernel(const Kallsyms& syms, const VirtRead& read, uint64_
   }
   if (!built()) return parse({});
   std::vector<std::byte> raw(*stop - *start);
-  if (auto s = read(*start, raw); !s) {
+  if (auto s = mem.read_virt(*start, raw); !s) {
     return with_context(std::move(s).error(), "BTF at __start_BTF " + hex(*start));
   }
   return parse(raw);

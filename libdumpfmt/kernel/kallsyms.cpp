@@ -37,8 +37,8 @@ Status with_ctx(Status s, std::string_view what) {
 // Sequential reader over a kernel virtual range of unknown length.
 class StreamReader {
  public:
-  StreamReader(const VirtRead& read, uint64_t start, uint64_t limit)
-      : read_(read), pos_(start), limit_(limit) {}
+  StreamReader(const KernelReader& mem, uint64_t start, uint64_t limit)
+      : mem_(mem), pos_(start), limit_(limit) {}
 
   Result<uint8_t> next() {
     if (off_ == buf_.size()) DUMPFMT_TRY(refill());
@@ -57,12 +57,12 @@ class StreamReader {
     uint64_t n = kNamesChunk - ((pos_ + consumed_) % kNamesChunk);
     n = std::min<uint64_t>(n, limit_ - consumed_);
     buf_.resize(n);
-    DUMPFMT_TRY(read_(pos_ + consumed_, buf_));
+    DUMPFMT_TRY(mem_.read_virt(pos_ + consumed_, buf_));
     off_ = 0;
     return ok();
   }
 
-  const VirtRead& read_;
+  const KernelReader& mem_;
   uint64_t pos_;
   uint64_t limit_;
   std::vector<std::byte> buf_;
@@ -77,10 +77,11 @@ Error missing(std::string_view key) {
                         "kallsyms_token_table, kallsyms_token_index and kallsyms_offsets)");
 }
 
-Result<std::vector<std::string>> read_tokens(const VirtRead& read, Endian e, uint64_t table,
+Result<std::vector<std::string>> read_tokens(const KernelReader& mem, uint64_t table,
                                              uint64_t index) {
+  const Endian e = mem.endian();
   std::array<std::byte, 512> idx_raw{};
-  DUMPFMT_TRY(with_ctx(read(index, idx_raw), "kallsyms_token_index"));
+  DUMPFMT_TRY(with_ctx(mem.read_virt(index, idx_raw), "kallsyms_token_index"));
   std::array<uint16_t, 256> idx{};
   uint16_t max_idx = 0;
   for (size_t i = 0; i < 256; ++i) {
@@ -89,7 +90,7 @@ Result<std::vector<std::string>> read_tokens(const VirtRead& read, Endian e, uin
   }
   // A token is at most a few dozen bytes; 256 more than the last start covers it.
   std::vector<std::byte> tab(size_t{max_idx} + 256);
-  DUMPFMT_TRY(read(table, tab));
+  DUMPFMT_TRY(mem.read_virt(table, tab));
   std::vector<std::string> tokens(256);
   for (size_t i = 0; i < 256; ++i) {
     const char* p = reinterpret_cast<const char*>(tab.data()) + idx[i];
@@ -108,12 +109,12 @@ Result<std::vector<std::string>> read_tokens(const VirtRead& read, Endian e, uin
 }  // namespace
 
 Result<Kallsyms> Kallsyms::read(const KernelMemory& km, const KallsymsLimits& lim) {
-  VirtRead r = [&km](uint64_t v, std::span<std::byte> out) { return km.read_virt(v, out); };
-  return read(km.vmcoreinfo(), km.endian(), r, lim);
+  return read(km.vmcoreinfo(), km, lim);
 }
 
-Result<Kallsyms> Kallsyms::read(const VmcoreInfo& vmi, Endian e, const VirtRead& read,
+Result<Kallsyms> Kallsyms::read(const VmcoreInfo& vmi, const KernelReader& mem,
                                 const KallsymsLimits& lim) {
+  const Endian e = mem.endian();
   auto names = vmi.symbol("kallsyms_names");
   auto num = vmi.symbol("kallsyms_num_syms");
   auto ttab = vmi.symbol("kallsyms_token_table");
@@ -126,21 +127,21 @@ Result<Kallsyms> Kallsyms::read(const VmcoreInfo& vmi, Endian e, const VirtRead&
   if (!offs) return missing("SYMBOL(kallsyms_offsets)");
 
   std::array<std::byte, 4> nb{};
-  DUMPFMT_TRY(with_ctx(read(*num, nb), "kallsyms_num_syms"));
+  DUMPFMT_TRY(with_ctx(mem.read_virt(*num, nb), "kallsyms_num_syms"));
   const uint32_t n = load<uint32_t>(nb.data(), e);
   if (n == 0 || n > lim.max_symbols) {
     return make_error(Errc::corrupt,
                       strfmt("kallsyms_num_syms at %s is %u, not a plausible symbol count",
                              hex(*num).c_str(), n));
   }
-  DUMPFMT_TRY_ASSIGN(auto tokens, read_tokens(read, e, *ttab, *tidx));
+  DUMPFMT_TRY_ASSIGN(auto tokens, read_tokens(mem, *ttab, *tidx));
 
   std::vector<std::byte> off_raw(size_t{n} * 4);
-  DUMPFMT_TRY(with_ctx(read(*offs, off_raw), "kallsyms_offsets"));
+  DUMPFMT_TRY(with_ctx(mem.read_virt(*offs, off_raw), "kallsyms_offsets"));
 
   Kallsyms k;
   k.syms_.resize(n);
-  StreamReader sr(read, *names, lim.max_names_bytes);
+  StreamReader sr(mem, *names, lim.max_names_bytes);
   std::string expanded;
   for (uint32_t i = 0; i < n; ++i) {
     DUMPFMT_TRY_ASSIGN(uint32_t len, sr.next());
@@ -178,7 +179,7 @@ Result<Kallsyms> Kallsyms::read(const VmcoreInfo& vmi, Endian e, const VirtRead&
   std::optional<uint64_t> base;
   if (auto rb = vmi.symbol("kallsyms_relative_base")) {
     std::array<std::byte, 8> b{};
-    DUMPFMT_TRY(with_ctx(read(*rb, b), "kallsyms_relative_base"));
+    DUMPFMT_TRY(with_ctx(mem.read_virt(*rb, b), "kallsyms_relative_base"));
     base = load<uint64_t>(b.data(), e);
   }
   auto addr_of = [&](KallsymsEncoding enc, uint64_t b, int32_t o) -> uint64_t {

@@ -166,54 +166,6 @@ Status KernelMemory::read_virt(uint64_t vaddr, std::span<std::byte> out) const {
   return ok();
 }
 
-namespace {
-template <class T>
-Result<T> read_int(const KernelMemory& km, uint64_t vaddr) {
-  std::byte b[sizeof(T)];
-  DUMPFMT_TRY(km.read_virt(vaddr, b));
-  return load<T>(b, km.endian());
-}
-}  // namespace
-
-Result<uint8_t> KernelMemory::read_u8(uint64_t vaddr) const {
-  return read_int<uint8_t>(*this, vaddr);
-}
-Result<uint16_t> KernelMemory::read_u16(uint64_t vaddr) const {
-  return read_int<uint16_t>(*this, vaddr);
-}
-Result<uint32_t> KernelMemory::read_u32(uint64_t vaddr) const {
-  return read_int<uint32_t>(*this, vaddr);
-}
-Result<uint64_t> KernelMemory::read_u64(uint64_t vaddr) const {
-  return read_int<uint64_t>(*this, vaddr);
-}
-Result<uint64_t> KernelMemory::read_ulong(uint64_t vaddr) const {
-  if (word_size_ == 4) {
-    DUMPFMT_TRY_ASSIGN(uint32_t v, read_u32(vaddr));
-    return uint64_t{v};
-  }
-  return read_u64(vaddr);
-}
-
-Result<std::string> KernelMemory::read_cstring(uint64_t vaddr, size_t max_len) const {
-  std::string s;
-  // Read up to the end of each page so a string at the end of a mapping does
-  // not fail on the unmapped page after it.
-  while (s.size() < max_len) {
-    uint64_t v = vaddr + s.size();
-    size_t n = std::min<size_t>(max_len - s.size(), page_size_ - v % page_size_);
-    std::string buf(n, '\0');
-    DUMPFMT_TRY(read_virt(v, std::span<std::byte>(reinterpret_cast<std::byte*>(buf.data()), n)));
-    size_t nul = buf.find('\0');
-    if (nul != std::string::npos) {
-      s.append(buf, 0, nul);
-      return s;
-    }
-    s += buf;
-  }
-  return s;
-}
-
 std::string_view memory_model_name(MemoryModel m) {
   switch (m) {
     case MemoryModel::flatmem:

@@ -220,20 +220,24 @@ struct PageClassifier::Layout {
   }
 };
 
-PageClassifier::PageClassifier(const KernelMemory& km, MemMap mm,
+PageClassifier::PageClassifier(const KernelReader& mem, const VmcoreInfo& vmi, MemMap mm,
                                std::shared_ptr<const Layout> layout)
-    : km_(&km), mem_map_(std::move(mm)), layout_(std::move(layout)) {}
+    : mem_(&mem), vmi_(&vmi), mem_map_(std::move(mm)), layout_(std::move(layout)) {}
 
 Result<PageClassifier> PageClassifier::create(const KernelMemory& km) {
   DUMPFMT_TRY_ASSIGN(MemMap mm, km.find_mem_map());
-  return create(km, std::move(mm));
+  return create(km, km.vmcoreinfo(), std::move(mm));
 }
 
 Result<PageClassifier> PageClassifier::create(const KernelMemory& km, MemMap mm) {
-  const VmcoreInfo& v = km.vmcoreinfo();
+  return create(km, km.vmcoreinfo(), std::move(mm));
+}
+
+Result<PageClassifier> PageClassifier::create(const KernelReader& mem, const VmcoreInfo& v,
+                                              MemMap mm) {
   auto L = std::make_shared<Layout>();
-  L->word = km.word_size();
-  L->endian = km.endian();
+  L->word = mem.word_size();
+  L->endian = mem.endian();
   std::string missing;
   auto need = [&](std::optional<uint64_t> o, const char* key) -> uint64_t {
     if (!o) {
@@ -272,7 +276,9 @@ Result<PageClassifier> PageClassifier::create(const KernelMemory& km, MemMap mm)
                       "VMCOREINFO struct page offsets do not fit in SIZE(page)");
   }
 
-  const uint32_t kv = km.kernel_version() ? km.kernel_version() : kernel_version_code(255, 0, 0);
+  // An OSRELEASE that does not parse counts as the newest kernel.
+  uint32_t kv = v.kernel_version().value_or(0);
+  if (kv == 0) kv = kernel_version_code(255, 0, 0);
   const uint64_t psize = L->size;
   if (auto o = v.offset("folio._folio_order"); o && *o >= psize) {
     L->order_offset = *o - psize;  // 6.3+: in the folio's second struct page
@@ -335,7 +341,7 @@ Result<PageClassifier> PageClassifier::create(const KernelMemory& km, MemMap mm)
       L->buddy_v2 = true;
     }
   }
-  return PageClassifier(km, std::move(mm), std::move(L));
+  return PageClassifier(mem, v, std::move(mm), std::move(L));
 }
 
 uint32_t PageClassifier::supported_dump_level() const {
@@ -365,7 +371,7 @@ Result<PageStruct> PageClassifier::read_page_struct(Pfn pfn) const {
   auto va = mem_map_.page_vaddr(pfn);
   if (!va) return make_error(Errc::no_data, "PFN " + hex(pfn) + " has no struct page");
   std::vector<std::byte> buf(layout_->size);
-  DUMPFMT_TRY(km_->read_virt(*va, buf));
+  DUMPFMT_TRY(mem_->read_virt(*va, buf));
   return layout_->decode(buf.data());
 }
 
@@ -374,10 +380,10 @@ Result<PageClass> PageClassifier::classify_pfn(Pfn pfn, unsigned* order) const {
   if (!va) return make_error(Errc::no_data, "PFN " + hex(pfn) + " has no struct page");
   const uint32_t sz = layout_->size;
   std::vector<std::byte> buf(2 * size_t{sz});
-  DUMPFMT_TRY(km_->read_virt(*va, std::span<std::byte>(buf.data(), sz)));
+  DUMPFMT_TRY(mem_->read_virt(*va, std::span<std::byte>(buf.data(), sz)));
   const std::byte* next = nullptr;
   if (auto nva = mem_map_.page_vaddr(pfn + 1); nva && *nva == *va + sz) {
-    if (km_->read_virt(*nva, std::span<std::byte>(buf.data() + sz, sz))) next = buf.data() + sz;
+    if (mem_->read_virt(*nva, std::span<std::byte>(buf.data() + sz, sz))) next = buf.data() + sz;
   }
   uint64_t nr = 1;
   PageClass c = layout_->decide(pfn, buf.data(), next, kDumpLevelMax, &nr);
@@ -386,7 +392,7 @@ Result<PageClass> PageClassifier::classify_pfn(Pfn pfn, unsigned* order) const {
 }
 
 Result<uint64_t> PageClassifier::kernel_free_pages() const {
-  const VmcoreInfo& v = km_->vmcoreinfo();
+  const VmcoreInfo& v = *vmi_;
   auto nr_free = v.number("NR_FREE_PAGES");
   auto zones_off = v.offset("pglist_data.node_zones");
   auto nr_zones_off = v.offset("pglist_data.nr_zones");
@@ -398,7 +404,7 @@ Result<uint64_t> PageClassifier::kernel_free_pages() const {
                       "VMCOREINFO lacks the zone counters (NR_FREE_PAGES, "
                       "OFFSET(zone.vm_stat), SIZE(zone), ...)");
   }
-  const uint64_t word = km_->word_size();
+  const uint64_t word = mem_->word_size();
   std::vector<uint64_t> pgdats;
   if (auto nd = v.symbol("node_data")) {
     uint64_t n = std::min<uint64_t>(v.length("node_data").value_or(1), 1024);
@@ -406,20 +412,20 @@ Result<uint64_t> PageClassifier::kernel_free_pages() const {
     std::vector<std::byte> online;
     if (auto om = v.symbol("node_online_map")) {
       online.resize(static_cast<size_t>(std::min<uint64_t>(v.size("nodemask_t").value_or(8), 128)));
-      if (!km_->read_virt(*om, online)) online.clear();
+      if (!mem_->read_virt(*om, online)) online.clear();
     }
     for (uint64_t i = 0; i < n; ++i) {
       if (!online.empty()) {
         if (i / 8 >= online.size()) break;
         // Bitmaps are arrays of unsigned long: bit i is in word i/64 at i%64;
         // on a little-endian machine that is byte i/8, bit i%8.
-        size_t byte = km_->endian() == Endian::little
+        size_t byte = mem_->endian() == Endian::little
                           ? i / 8
                           : (i / (word * 8)) * word + (word - 1 - (i % (word * 8)) / 8);
         if (byte >= online.size()) break;
         if (!(static_cast<unsigned>(online[byte]) & (1u << (i % 8)))) continue;
       }
-      DUMPFMT_TRY_ASSIGN(uint64_t p, km_->read_ulong(*nd + i * word));
+      DUMPFMT_TRY_ASSIGN(uint64_t p, mem_->read_ulong(*nd + i * word));
       if (p) pgdats.push_back(p);
     }
   } else if (auto cp = v.symbol("contig_page_data")) {
@@ -431,12 +437,12 @@ Result<uint64_t> PageClassifier::kernel_free_pages() const {
   }
   uint64_t total = 0;
   for (uint64_t pgdat : pgdats) {
-    DUMPFMT_TRY_ASSIGN(uint32_t nz, km_->read_u32(pgdat + *nr_zones_off));
+    DUMPFMT_TRY_ASSIGN(uint32_t nz, mem_->read_u32(pgdat + *nr_zones_off));
     if (nz > 16) return make_error(Errc::corrupt, strfmt("pglist_data.nr_zones = %u", nz));
     for (uint32_t z = 0; z < nz; ++z) {
       uint64_t zone = pgdat + *zones_off + z * *zone_size;
-      DUMPFMT_TRY_ASSIGN(uint64_t f,
-                         km_->read_ulong(zone + *vm_stat + static_cast<uint64_t>(*nr_free) * word));
+      DUMPFMT_TRY_ASSIGN(
+          uint64_t f, mem_->read_ulong(zone + *vm_stat + static_cast<uint64_t>(*nr_free) * word));
       // atomic_long_t can dip below zero transiently; such a value counts as 0.
       if (static_cast<int64_t>(f) > 0) total += f;
     }
@@ -496,15 +502,15 @@ Result<ClassifyStats> PageClassifier::classify(
         // One struct page beyond the chunk lets a head at its end see its order.
         const Pfn read_end = std::min<Pfn>(c1 + 1, r.end);
         buf.resize((read_end - start) * sz);
-        auto rs = km_->read_virt(r.vaddr + (start - r.first) * sz, buf);
+        auto rs = mem_->read_virt(r.vaddr + (start - r.first) * sz, buf);
         if (!rs) {
           // Some page of the array is missing from the dump: decide what can
           // be read, one struct page (and its successor) at a time.
           std::byte one[2 * 4096];
           for (Pfn pfn = start; pfn < c1;) {
             const uint64_t va = r.vaddr + (pfn - r.first) * sz;
-            const bool two = pfn + 1 < r.end && km_->read_virt(va, std::span(one, 2 * sz));
-            if (!two && !km_->read_virt(va, std::span(one, sz))) {
+            const bool two = pfn + 1 < r.end && mem_->read_virt(va, std::span(one, 2 * sz));
+            if (!two && !mem_->read_virt(va, std::span(one, sz))) {
               if (st.first_unreadable.empty()) {
                 st.first_unreadable = "struct page of PFN " + hex(pfn) + ": " + rs.error().message;
               }

@@ -52,7 +52,7 @@ Result<std::vector<std::byte>> read_block(const KernelReader& m, uint64_t vaddr,
                              static_cast<unsigned long long>(o.max_ring_bytes)));
   }
   std::vector<std::byte> v(static_cast<size_t>(n));
-  if (auto st = m.read(vaddr, v); !st) {
+  if (auto st = m.read_virt(vaddr, v); !st) {
     return with_context(std::move(st).error(),
                         strfmt("kernel log: reading %s at %s", what, hex(vaddr).c_str()));
   }
@@ -61,17 +61,17 @@ Result<std::vector<std::byte>> read_block(const KernelReader& m, uint64_t vaddr,
 
 Result<uint64_t> read_word(const KernelReader& m, uint64_t vaddr, uint32_t size, const char* what) {
   std::byte b[8];
-  if (auto st = m.read(vaddr, std::span(b, size)); !st) {
+  if (auto st = m.read_virt(vaddr, std::span(b, size)); !st) {
     return with_context(std::move(st).error(),
                         strfmt("kernel log: reading %s at %s", what, hex(vaddr).c_str()));
   }
   switch (size) {
     case 2:
-      return load<uint16_t>(b, m.endian);
+      return load<uint16_t>(b, m.endian());
     case 4:
-      return load<uint32_t>(b, m.endian);
+      return load<uint32_t>(b, m.endian());
     default:
-      return load<uint64_t>(b, m.endian);
+      return load<uint64_t>(b, m.endian());
   }
 }
 
@@ -91,14 +91,14 @@ class Fields {
       case 1:
         return static_cast<uint64_t>(static_cast<uint8_t>(*p));
       case 2:
-        return load<uint16_t>(p, m_.endian);
+        return load<uint16_t>(p, m_.endian());
       case 4:
-        return load<uint32_t>(p, m_.endian);
+        return load<uint32_t>(p, m_.endian());
       default:
-        return load<uint64_t>(p, m_.endian);
+        return load<uint64_t>(p, m_.endian());
     }
   }
-  Result<uint64_t> word(uint64_t off) const { return get(off, m_.word_size); }
+  Result<uint64_t> word(uint64_t off) const { return get(off, m_.word_size()); }
 
  private:
   std::span<const std::byte> b_;
@@ -137,7 +137,7 @@ Result<Dmesg> read_lockless(const VmcoreInfo& vmi, const KernelReader& m, const 
                       "SIZE(printk_info)");
   }
 
-  const uint32_t w = m.word_size;
+  const uint32_t w = m.word_size();
   DUMPFMT_TRY_ASSIGN(uint64_t prb, read_word(m, prb_sym, w, "the prb pointer"));
   DUMPFMT_TRY_ASSIGN(auto rb_bytes, read_block(m, prb, rb_size, "struct printk_ringbuffer", o));
   Fields rb(rb_bytes, m, "struct printk_ringbuffer");
@@ -247,7 +247,7 @@ Result<std::vector<std::byte>> read_log_buf(const VmcoreInfo& vmi, const KernelR
                                             const DmesgOptions& o) {
   const uint64_t log_buf_sym = *vmi.symbol("log_buf");
   const uint64_t log_buf_len_sym = *vmi.symbol("log_buf_len");
-  DUMPFMT_TRY_ASSIGN(uint64_t log_buf, read_word(m, log_buf_sym, m.word_size, "log_buf"));
+  DUMPFMT_TRY_ASSIGN(uint64_t log_buf, read_word(m, log_buf_sym, m.word_size(), "log_buf"));
   DUMPFMT_TRY_ASSIGN(uint64_t len, read_word(m, log_buf_len_sym, 4, "log_buf_len"));  // int
   if (len == 0 || len > 0x7fffffff) {
     return make_error(Errc::corrupt, strfmt("kernel log: log_buf_len %lld is implausible",
@@ -342,7 +342,7 @@ Result<Dmesg> read_plain(const VmcoreInfo& vmi, const KernelReader& m, const Dme
   DUMPFMT_TRY(k.check("plain log_buf"));
   // log_end became `unsigned` (from `unsigned long`) in 2.6.25.
   const bool old = vmi.kernel_version().value_or(kVersion3_5) < kVersion2_6_25;
-  DUMPFMT_TRY_ASSIGN(uint64_t log_end, read_word(m, end_sym, old ? m.word_size : 4, "log_end"));
+  DUMPFMT_TRY_ASSIGN(uint64_t log_end, read_word(m, end_sym, old ? m.word_size() : 4, "log_end"));
   DUMPFMT_TRY_ASSIGN(auto buf, read_log_buf(vmi, m, o));
   const uint64_t len = buf.size();
   Dmesg d;
@@ -374,16 +374,8 @@ std::string_view printk_layout_name(PrintkLayout l) {
   return "?";
 }
 
-KernelReader kernel_reader(const KernelMemory& km) {
-  KernelReader r;
-  r.endian = km.endian();
-  r.word_size = km.word_size();
-  r.read = [&km](uint64_t va, std::span<std::byte> out) { return km.read_virt(va, out); };
-  return r;
-}
-
 Result<Dmesg> read_dmesg(const VmcoreInfo& vmi, const KernelReader& mem, const DmesgOptions& opts) {
-  if (mem.word_size != 4 && mem.word_size != 8) {
+  if (mem.word_size() != 4 && mem.word_size() != 8) {
     return make_error(Errc::invalid_argument, "kernel log: word size must be 4 or 8");
   }
   if (vmi.symbol("prb")) return read_lockless(vmi, mem, opts);
@@ -400,7 +392,7 @@ Result<Dmesg> read_dmesg(const VmcoreInfo& vmi, const KernelReader& mem, const D
 }
 
 Result<Dmesg> read_dmesg(const KernelMemory& km, const DmesgOptions& opts) {
-  return read_dmesg(km.vmcoreinfo(), kernel_reader(km), opts);
+  return read_dmesg(km.vmcoreinfo(), km, opts);
 }
 
 std::string format_log_record(const LogRecord& r, const DmesgFormat& f) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dumpfmt/bytes.h"
+#include "dumpfmt/kernel/kernel_reader.h"
 #include "dumpfmt/kernel/printk.h"
 
 namespace printk_ring {
@@ -20,8 +21,8 @@ namespace printk_ring {
 using namespace dumpfmt;
 
 // Sparse kernel virtual memory in 4 KiB pages; a read touching a missing
-// page is no_data, as from a dump without that page.
-class FakeMemory {
+// page is no_data, as from a dump without that page. No physical view.
+class FakeMemory final : public KernelReader {
  public:
   explicit FakeMemory(Endian e = Endian::little, uint32_t word = 8) : e_(e), w_(word) {}
   void put(uint64_t va, const void* p, size_t n) {
@@ -47,21 +48,25 @@ class FakeMemory {
   }
   /// The pages written so far, by virtual page number (va >> 12).
   const std::map<uint64_t, std::vector<std::byte>>& pages() const { return pages_; }
-  KernelReader reader() const {
-    KernelReader r;
-    r.endian = e_;
-    r.word_size = w_;
-    r.read = [this](uint64_t va, std::span<std::byte> out) -> Status {
-      for (size_t i = 0; i < out.size(); ++i) {
-        auto it = pages_.find((va + i) >> 12);
-        if (it == pages_.end()) {
-          return make_error(Errc::no_data, "address " + hex(va + i) + " not in the dump");
-        }
-        out[i] = it->second[(va + i) & 4095];
+
+  Endian endian() const override { return e_; }
+  uint32_t page_size() const override { return 4096; }
+  uint32_t word_size() const override { return w_; }
+  Status read_virt(uint64_t va, std::span<std::byte> out) const override {
+    for (size_t i = 0; i < out.size(); ++i) {
+      auto it = pages_.find((va + i) >> 12);
+      if (it == pages_.end()) {
+        return make_error(Errc::no_data, "address " + hex(va + i) + " not in the dump");
       }
-      return ok();
-    };
-    return r;
+      out[i] = it->second[(va + i) & 4095];
+    }
+    return ok();
+  }
+  Status read_phys(uint64_t, std::span<std::byte>) const override {
+    return make_error(Errc::unsupported, "fake kernel memory has no physical addresses");
+  }
+  Result<uint64_t> vtop(uint64_t) const override {
+    return make_error(Errc::unsupported, "fake kernel memory has no physical addresses");
   }
 
  private:

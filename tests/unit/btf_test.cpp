@@ -131,19 +131,19 @@ TEST(Btf, FromKernelMemoryThroughKallsyms) {
   img.absolute_percpu = false;
   img.base = scrub_test::kBase;
   img.syms[0].addr = scrub_test::kBase + 0x100;
-  auto ks = Kallsyms::read(VmcoreInfo::parse(img.write(k)), Endian::little, k.reader());
+  auto ks = Kallsyms::read(VmcoreInfo::parse(img.write(k)), k);
   ASSERT_TRUE(ks) << ks.error().message;
-  auto btf = Btf::from_kernel(*ks, k.reader());
+  auto btf = Btf::from_kernel(*ks, k);
   ASSERT_TRUE(btf) << btf.error().message;
   EXPECT_EQ(btf->offset_of("outer", "cnt").value_or(~uint64_t{0}), 72u);
   // An implausible range and missing symbols.
-  EXPECT_EQ(Btf::from_kernel(*ks, k.reader(), 16).error().code, Errc::corrupt);
+  EXPECT_EQ(Btf::from_kernel(*ks, k, 16).error().code, Errc::corrupt);
   scrub_test::FakeKernel k2;
   scrub_test::KallsymsImage img2;
   img2.syms = {{"_stext", 0xffffffff81000000ULL, 'T'}};
-  auto ks2 = Kallsyms::read(VmcoreInfo::parse(img2.write(k2)), Endian::little, k2.reader());
+  auto ks2 = Kallsyms::read(VmcoreInfo::parse(img2.write(k2)), k2);
   ASSERT_TRUE(ks2);
-  EXPECT_EQ(Btf::from_kernel(*ks2, k2.reader()).error().code, Errc::unsupported);
+  EXPECT_EQ(Btf::from_kernel(*ks2, k2).error().code, Errc::unsupported);
 }
 
 // A minimal ELF64 file with sections: null, .BTF, .shstrtab.

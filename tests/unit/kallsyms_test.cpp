@@ -16,7 +16,7 @@ KallsymsImage sample() { return scrub_test::sample_kallsyms(); }
 
 Result<Kallsyms> load(FakeKernel& k, const KallsymsImage& img, std::string extra = "") {
   std::string vmi = img.write(k) + extra;
-  return Kallsyms::read(VmcoreInfo::parse(vmi), Endian::little, k.reader());
+  return Kallsyms::read(VmcoreInfo::parse(vmi), k);
 }
 
 TEST(Kallsyms, DecodesNamesTypesAndAbsolutePercpuAddresses) {
@@ -66,8 +66,7 @@ TEST(Kallsyms, WrongStextIsCorrupt) {
   FakeKernel k2;
   std::string vmi = img.write(k2);
   // VMCOREINFO's first SYMBOL(_stext) wins; put a wrong one before.
-  auto bad = Kallsyms::read(VmcoreInfo::parse("SYMBOL(_stext)=ffffffff81000010\n" + vmi),
-                            Endian::little, k2.reader());
+  auto bad = Kallsyms::read(VmcoreInfo::parse("SYMBOL(_stext)=ffffffff81000010\n" + vmi), k2);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, Errc::corrupt);
 }
@@ -114,7 +113,7 @@ TEST(Kallsyms, MissingKeysAreUnsupported) {
       if (line.find(std::string("SYMBOL(") + key + ")") == std::string::npos) cut += line;
       pos = nl + 1;
     }
-    auto r = Kallsyms::read(VmcoreInfo::parse(cut), Endian::little, k.reader());
+    auto r = Kallsyms::read(VmcoreInfo::parse(cut), k);
     ASSERT_FALSE(r) << key;
     EXPECT_EQ(r.error().code, Errc::unsupported);
     EXPECT_NE(r.error().message.find(key), std::string::npos) << r.error().message;
@@ -128,7 +127,7 @@ TEST(Kallsyms, HostileTables) {
     std::string vmi = sample().write(k);
     auto v = VmcoreInfo::parse(vmi);
     k.w32(*v.symbol("kallsyms_num_syms"), n);
-    auto r = Kallsyms::read(v, Endian::little, k.reader());
+    auto r = Kallsyms::read(v, k);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Errc::corrupt) << n;
   }
@@ -138,7 +137,7 @@ TEST(Kallsyms, HostileTables) {
     auto v = VmcoreInfo::parse(sample().write(k));
     k.w16(*v.symbol("kallsyms_token_index") + 2 * 255, 0xff00);
     k.fill(*v.symbol("kallsyms_token_table") + 0xff00, 256, 'a');
-    auto r = Kallsyms::read(v, Endian::little, k.reader());
+    auto r = Kallsyms::read(v, k);
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("not terminated"), std::string::npos) << r.error().message;
   }
@@ -148,7 +147,7 @@ TEST(Kallsyms, HostileTables) {
     auto img = sample();
     auto v = VmcoreInfo::parse(img.write(k));
     k.w32(*v.symbol("kallsyms_num_syms"), 60000);
-    auto r = Kallsyms::read(v, Endian::little, k.reader());
+    auto r = Kallsyms::read(v, k);
     EXPECT_FALSE(r);
   }
   // A zero-length name.
@@ -156,7 +155,7 @@ TEST(Kallsyms, HostileTables) {
     FakeKernel k;
     auto v = VmcoreInfo::parse(sample().write(k));
     k.w8(*v.symbol("kallsyms_names"), 0);
-    auto r = Kallsyms::read(v, Endian::little, k.reader());
+    auto r = Kallsyms::read(v, k);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Errc::corrupt);
   }
@@ -165,10 +164,12 @@ TEST(Kallsyms, HostileTables) {
     FakeKernel k;
     std::string vmi = sample().write(k);
     auto v = VmcoreInfo::parse(vmi + "");
-    VirtRead fails = [](uint64_t, std::span<std::byte>) -> Status {
-      return make_error(Errc::no_data, "page excluded");
-    };
-    auto r = Kallsyms::read(v, Endian::little, fails);
+    struct Failing : FakeKernel {
+      Status read_virt(uint64_t, std::span<std::byte>) const override {
+        return make_error(Errc::no_data, "page excluded");
+      }
+    } fails;
+    auto r = Kallsyms::read(v, fails);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Errc::no_data);
   }

@@ -27,7 +27,7 @@ TEST(Printk, LocklessRing64) {
   FakeMemory m;
   Lockless l(8, kBase);
   build_lockless(m, l);
-  auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m.reader());
+  auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m);
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_EQ(d->layout, PrintkLayout::lockless);
   ASSERT_EQ(d->records.size(), 4u);
@@ -43,7 +43,7 @@ TEST(Printk, LocklessRing32BigEndian) {
   FakeMemory m(Endian::big, 4);
   Lockless l(4, 0xc1000000);
   build_lockless(m, l);
-  auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m.reader());
+  auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m);
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_EQ(format_dmesg(*d), kLocklessText);
 }
@@ -53,7 +53,7 @@ TEST(Printk, LocklessIdsWrapAroundTheMask) {
   FakeMemory m(Endian::little, 4);
   Lockless l(4, 0xc1000000);
   build_id_wrap(m, l);
-  auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m.reader());
+  auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m);
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_EQ(format_dmesg(*d), "[    0.000001] old\n[    0.000002] zero\n[    0.000003] one\n");
 }
@@ -66,7 +66,7 @@ TEST(Printk, LocklessTextLenIsCutToTheBlock) {
   l.header(m, 3, 3);
   l.block(m, 0, 3, "short text");
   l.desc(m, 3, 2, 0, 32, 40, 0);
-  auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m.reader());
+  auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m);
   ASSERT_TRUE(d) << d.error().message;
   ASSERT_EQ(d->records.size(), 1u);
   EXPECT_EQ(d->records[0].text, std::string("short text") + std::string(14, '\0'));
@@ -81,7 +81,7 @@ TEST(Printk, LocklessHostileSizesAndPointers) {
     FakeMemory m;
     l.header(m, 3, 3);
     m.put_int<uint32_t>(l.rb, 40);  // 2^40 descriptors
-    auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m.reader());
+    auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m);
     ASSERT_FALSE(d);
     EXPECT_EQ(d.error().code, Errc::corrupt);
   }
@@ -91,7 +91,7 @@ TEST(Printk, LocklessHostileSizesAndPointers) {
     m.put_int<uint32_t>(l.rb + l.o_text_ring(), 30);  // a 1 GiB text ring
     DmesgOptions o;
     o.max_ring_bytes = 1 << 20;
-    auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m.reader(), o);
+    auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m, o);
     ASSERT_FALSE(d);
     EXPECT_EQ(d.error().code, Errc::corrupt);
     EXPECT_NE(d.error().message.find("implausibly large"), std::string::npos);
@@ -100,7 +100,7 @@ TEST(Printk, LocklessHostileSizesAndPointers) {
     FakeMemory m;
     l.header(m, 3, 3);
     m.put_word(l.rb + l.w, 0xdead0000);  // descs point nowhere
-    auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m.reader());
+    auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m);
     ASSERT_FALSE(d);
     EXPECT_EQ(d.error().code, Errc::no_data);
     EXPECT_NE(d.error().message.find("descriptor ring"), std::string::npos);
@@ -111,7 +111,7 @@ TEST(Printk, LocklessHostileSizesAndPointers) {
     l.header(m, 1000, 3);
     l.block(m, 0, 1000, "last");
     l.desc(m, 1000, 2, 0, 16, 4, 0);
-    auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m.reader());
+    auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m);
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(format_dmesg(*d), "[    0.000000] last\n");
     ASSERT_EQ(d->warnings.size(), 1u);
@@ -121,7 +121,7 @@ TEST(Printk, LocklessHostileSizesAndPointers) {
     FakeMemory m;
     l.header(m, 3, 3);
     l.desc(m, 3, 2, 508, 512 + 8, 100, 0);  // begin 508 > next 8: wraps to 0, text fits
-    auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m.reader());
+    auto d = read_dmesg(VmcoreInfo::parse(l.vmcoreinfo()), m);
     ASSERT_TRUE(d) << d.error().message;
     ASSERT_EQ(d->records.size(), 1u);
     EXPECT_EQ(d->records[0].text, "");
@@ -130,17 +130,17 @@ TEST(Printk, LocklessHostileSizesAndPointers) {
 
 TEST(Printk, MissingKeysAreNamed) {
   auto d = read_dmesg(VmcoreInfo::parse("SYMBOL(prb)=ffffffff81000000\nSIZE(prb_desc)=24\n"),
-                      FakeMemory().reader());
+                      FakeMemory());
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().code, Errc::unsupported);
   EXPECT_NE(d.error().message.find("OFFSET(printk_info.text_len)"), std::string::npos);
   EXPECT_NE(d.error().message.find("SIZE(printk_ringbuffer)"), std::string::npos);
-  auto none = read_dmesg(VmcoreInfo::parse("OSRELEASE=6.1.0\n"), FakeMemory().reader());
+  auto none = read_dmesg(VmcoreInfo::parse("OSRELEASE=6.1.0\n"), FakeMemory());
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().code, Errc::unsupported);
   auto rec = read_dmesg(VmcoreInfo::parse("OSRELEASE=4.19.0\nSYMBOL(log_buf)=ffffffff81000000\n"
                                           "SYMBOL(log_buf_len)=ffffffff81000008\n"),
-                        FakeMemory().reader());
+                        FakeMemory());
   ASSERT_FALSE(rec);
   EXPECT_NE(rec.error().message.find("SYMBOL(log_first_idx)"), std::string::npos);
 }
@@ -152,7 +152,7 @@ TEST(Printk, RecordsWithWrapMarker) {
     Records r;
     r.name = name;
     printk_ring::build_records(m, r);
-    auto d = read_dmesg(VmcoreInfo::parse(r.vmcoreinfo()), m.reader());
+    auto d = read_dmesg(VmcoreInfo::parse(r.vmcoreinfo()), m);
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(d->layout, PrintkLayout::records);
     EXPECT_TRUE(d->warnings.empty());
@@ -167,7 +167,7 @@ TEST(Printk, RecordsCallerIdAndFormatting) {
   uint32_t p = r.rec(m, 0, "from task", 1000, 123);
   p = r.rec(m, p, "from cpu\nnext", 2000, 0x80000001u);
   r.header(m, 0, p);
-  auto d = read_dmesg(VmcoreInfo::parse(r.vmcoreinfo()), m.reader());
+  auto d = read_dmesg(VmcoreInfo::parse(r.vmcoreinfo()), m);
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_EQ(format_dmesg(*d),
             "[    0.000001] from task\n[    0.000002] from cpu\n"
@@ -190,7 +190,7 @@ TEST(Printk, RecordsCycleAndBadIndex) {
     m.put_int<uint16_t>(r.buf + p + 8, 0);
     r.rec(m, 0, "c", 3, 0, 64);  // 0 + 64 = the first record again
     r.header(m, 64, 200);
-    auto d = read_dmesg(VmcoreInfo::parse(r.vmcoreinfo()), m.reader());
+    auto d = read_dmesg(VmcoreInfo::parse(r.vmcoreinfo()), m);
     ASSERT_TRUE(d) << d.error().message;
     ASSERT_FALSE(d->warnings.empty());
     EXPECT_NE(d->warnings[0].find("cycle"), std::string::npos);
@@ -201,7 +201,7 @@ TEST(Printk, RecordsCycleAndBadIndex) {
     Records r;
     r.rec(m, 64, "a", 1, 0, 60000);  // next record far outside the buffer
     r.header(m, 64, 100);
-    auto d = read_dmesg(VmcoreInfo::parse(r.vmcoreinfo()), m.reader());
+    auto d = read_dmesg(VmcoreInfo::parse(r.vmcoreinfo()), m);
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(format_dmesg(*d), "[    0.000000] a\n");
     ASSERT_EQ(d->warnings.size(), 1u);
@@ -211,7 +211,7 @@ TEST(Printk, RecordsCycleAndBadIndex) {
     FakeMemory m;
     Records r;
     r.header(m, 250, 0);  // first index leaves no room for a header
-    auto d = read_dmesg(VmcoreInfo::parse(r.vmcoreinfo()), m.reader());
+    auto d = read_dmesg(VmcoreInfo::parse(r.vmcoreinfo()), m);
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_TRUE(d->records.empty());
     EXPECT_EQ(d->warnings.size(), 1u);
@@ -221,7 +221,7 @@ TEST(Printk, RecordsCycleAndBadIndex) {
     Records r;
     r.header(m, 0, 0);
     m.put_int<int32_t>(r.sym + 8, -5);  // log_buf_len
-    auto d = read_dmesg(VmcoreInfo::parse(r.vmcoreinfo()), m.reader());
+    auto d = read_dmesg(VmcoreInfo::parse(r.vmcoreinfo()), m);
     ASSERT_FALSE(d);
     EXPECT_EQ(d.error().code, Errc::corrupt);
   }
@@ -243,7 +243,7 @@ TEST(Printk, PlainRing) {
     m.put_int<uint32_t>(kBase + 8, 64);
     m.put_int<uint32_t>(kBase + 16, wrapped ? 64 * 3 + 10 : 40);
     m.put_str(kBase + 0x1000, text);
-    auto d = read_dmesg(VmcoreInfo::parse(plain_vmcoreinfo("2.6.32", kBase)), m.reader());
+    auto d = read_dmesg(VmcoreInfo::parse(plain_vmcoreinfo("2.6.32", kBase)), m);
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(d->layout, PrintkLayout::plain);
     EXPECT_EQ(format_dmesg(*d),
@@ -256,7 +256,7 @@ TEST(Printk, PlainRing) {
   m.put_int<uint32_t>(kBase + 8, 64);
   m.put_int<uint64_t>(kBase + 16, 12);
   m.put_str(kBase + 0x1000, text);
-  auto d = read_dmesg(VmcoreInfo::parse(plain_vmcoreinfo("2.6.24", kBase)), m.reader());
+  auto d = read_dmesg(VmcoreInfo::parse(plain_vmcoreinfo("2.6.24", kBase)), m);
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_EQ(d->plain, text.substr(0, 12));
 }
@@ -284,10 +284,10 @@ TEST(Printk, ThroughKernelMemory) {
   Lockless l(8, base);
   build_lockless(m, l);
   // Copy the fake memory's pages into the dump at their physical addresses.
-  auto rd = m.reader();
   for (uint64_t va = base; va < base + 0x5000; va += 4096) {
     std::vector<std::byte> page(4096);
-    if (rd.read(va, page)) src.write(va - kernel_test::kStartKernelMap, page.data(), page.size());
+    if (m.read_virt(va, page))
+      src.write(va - kernel_test::kStartKernelMap, page.data(), page.size());
   }
   src.add_ram(0, 0x3000);
   src.set_vmcoreinfo(l.vmcoreinfo() +

@@ -31,12 +31,13 @@ using dumpfmt::Status;
 constexpr uint64_t kBase = 0xffff888000000000ULL;
 constexpr uint32_t kPage = 4096;
 
-class FakeKernel : public dumpfmt::filters::KernelView {
+class FakeKernel : public dumpfmt::KernelReader {
  public:
   explicit FakeKernel(size_t bytes = size_t{16} << 20) : mem_(bytes) {}
 
   Endian endian() const override { return Endian::little; }
   uint32_t page_size() const override { return kPage; }
+  uint32_t word_size() const override { return 8; }
   Status read_virt(uint64_t vaddr, std::span<std::byte> out) const override {
     if (vaddr < kBase) return dumpfmt::make_error(dumpfmt::Errc::no_data, "unmapped");
     return read_phys(vaddr - kBase, out);
@@ -54,9 +55,6 @@ class FakeKernel : public dumpfmt::filters::KernelView {
       return dumpfmt::make_error(dumpfmt::Errc::no_data, "unmapped " + dumpfmt::hex(vaddr));
     }
     return vaddr - kBase;
-  }
-  dumpfmt::VirtRead reader() const {
-    return [this](uint64_t v, std::span<std::byte> o) { return read_virt(v, o); };
   }
 
   /// Zeroed memory; returns its virtual address.
@@ -338,7 +336,7 @@ class SynthKernel {
     img.base = kBase;
     std::string v = img.write(mem) + extra_vmcoreinfo;
     vmi = dumpfmt::VmcoreInfo::parse(v);
-    auto ks = dumpfmt::Kallsyms::read(vmi, Endian::little, mem.reader());
+    auto ks = dumpfmt::Kallsyms::read(vmi, mem);
     if (!ks) throw std::runtime_error("kallsyms: " + ks.error().message);
     kallsyms.emplace(std::move(*ks));
     auto raw = btf.raw();

@@ -233,8 +233,7 @@ int main(int argc, char** argv) {
   auto syms = Kallsyms::read(**km);
   std::optional<Btf> btf;
   if (syms) {
-    VirtRead rd = [&](uint64_t v, std::span<std::byte> out) { return (*km)->read_virt(v, out); };
-    auto b = o.vmlinux.empty() ? Btf::from_kernel(*syms, rd) : Btf::from_vmlinux(o.vmlinux);
+    auto b = o.vmlinux.empty() ? Btf::from_kernel(*syms, **km) : Btf::from_vmlinux(o.vmlinux);
     if (b) {
       btf.emplace(std::move(*b));
       rep.btf_source = o.vmlinux.empty() ? "dump" : "vmlinux " + o.vmlinux;
@@ -248,9 +247,8 @@ int main(int argc, char** argv) {
   }
   auto mm = (*km)->find_mem_map();
   if (!mm) warn("struct page array not found: " + mm.error().message);
-  auto view = filters::kernel_view(**km);
   Kallsyms no_syms;
-  filters::ScrubKernel kernel(*view, syms ? *syms : no_syms, btf ? &*btf : nullptr,
+  filters::ScrubKernel kernel(**km, syms ? *syms : no_syms, btf ? &*btf : nullptr,
                               (*km)->vmcoreinfo(), mm ? *mm : MemMap{});
   auto kernel_ready = [&](const std::string& what) -> Status {
     if (!syms)

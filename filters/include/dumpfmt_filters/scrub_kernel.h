@@ -1,5 +1,5 @@
-// dumpscrub's view of the dumped kernel: memory reads behind a small
-// interface (KernelMemory in the tool, a fake in tests), symbols from
+// dumpscrub's view of the dumped kernel: memory reads through KernelReader
+// (KernelMemory in the tool, a fake in tests), symbols from
 // kallsyms, types from BTF, the struct page array; and the EraseSet that
 // collects what to overwrite and rewrites pages in the pipeline.
 #pragma once
@@ -17,25 +17,12 @@
 #include "dumpfmt/kernel/btf.h"
 #include "dumpfmt/kernel/kallsyms.h"
 #include "dumpfmt/kernel/kernel_memory.h"
+#include "dumpfmt/kernel/kernel_reader.h"
 #include "dumpfmt/kernel/vmcoreinfo.h"
 #include "dumpfmt/pfn_set.h"
 #include "dumpfmt/result.h"
 
 namespace dumpfmt::filters {
-
-/// Kernel memory as the scrub walkers read it.
-class KernelView {
- public:
-  virtual ~KernelView() = default;
-  virtual Endian endian() const = 0;
-  virtual uint32_t page_size() const = 0;
-  virtual Status read_virt(uint64_t vaddr, std::span<std::byte> out) const = 0;
-  virtual Status read_phys(uint64_t paddr, std::span<std::byte> out) const = 0;
-  virtual Result<uint64_t> vtop(uint64_t vaddr) const = 0;
-};
-
-/// KernelView over a KernelMemory (which must outlive it).
-std::unique_ptr<KernelView> kernel_view(const KernelMemory& km);
 
 /// Everything the walkers need to know about the dumped kernel. Lookups are
 /// cached; not thread-safe (the walkers run before the page pipeline).
@@ -43,10 +30,10 @@ class ScrubKernel {
  public:
   /// `btf` may be null: then every lookup that needs a type fails with
   /// not_built/unsupported and says so.
-  ScrubKernel(const KernelView& mem, const Kallsyms& syms, const Btf* btf, const VmcoreInfo& vmi,
+  ScrubKernel(const KernelReader& mem, const Kallsyms& syms, const Btf* btf, const VmcoreInfo& vmi,
               MemMap mem_map);
 
-  const KernelView& mem() const { return mem_; }
+  const KernelReader& mem() const { return mem_; }
   const Kallsyms& syms() const { return syms_; }
   const Btf* btf() const { return btf_; }
   const VmcoreInfo& vmcoreinfo() const { return vmi_; }
@@ -57,12 +44,15 @@ class ScrubKernel {
   /// only kallsyms symbol of that name. Errors: no_data naming the symbol.
   Result<uint64_t> symbol(std::string_view name) const;
 
-  Result<uint8_t> u8(uint64_t vaddr) const;
-  Result<uint16_t> u16(uint64_t vaddr) const;
-  Result<uint32_t> u32(uint64_t vaddr) const;
-  Result<uint64_t> u64(uint64_t vaddr) const;
+  // The walkers' short names for KernelReader's typed reads.
+  Result<uint8_t> u8(uint64_t vaddr) const { return mem_.read_u8(vaddr); }
+  Result<uint16_t> u16(uint64_t vaddr) const { return mem_.read_u16(vaddr); }
+  Result<uint32_t> u32(uint64_t vaddr) const { return mem_.read_u32(vaddr); }
+  Result<uint64_t> u64(uint64_t vaddr) const { return mem_.read_u64(vaddr); }
   Result<uint64_t> ptr(uint64_t vaddr) const { return u64(vaddr); }
-  Result<std::string> cstring(uint64_t vaddr, size_t max_len) const;
+  Result<std::string> cstring(uint64_t vaddr, size_t max_len) const {
+    return mem_.read_cstring(vaddr, max_len);
+  }
   /// An unsigned bitfield or plain integer member (1-8 bytes) of the struct at `base`.
   Result<uint64_t> field(uint64_t base, const Btf::Member& m) const;
 
@@ -94,7 +84,7 @@ class ScrubKernel {
   std::optional<uint64_t> pfn_to_page(Pfn pfn) const;
 
  private:
-  const KernelView& mem_;
+  const KernelReader& mem_;
   const Kallsyms& syms_;
   const Btf* btf_;
   const VmcoreInfo& vmi_;
@@ -122,7 +112,7 @@ class EraseSet {
   /// Erases [vaddr, vaddr + len) of kernel virtual memory, translated page by
   /// page; ranges with the same (cls, what) are one item. `zero`: write
   /// zeros instead of the fill pattern (nullify). Errors from translation.
-  Status add_virt(const KernelView& mem, uint64_t vaddr, uint64_t len, std::string_view cls,
+  Status add_virt(const KernelReader& mem, uint64_t vaddr, uint64_t len, std::string_view cls,
                   std::string_view what, bool zero = false);
   void add_phys(uint64_t paddr, uint64_t len, std::string_view cls, std::string_view what,
                 bool zero = false);

@@ -66,7 +66,7 @@ class Btf {
   /// kallsyms. Errors: unsupported when the symbols are absent (kernel built
   /// without CONFIG_DEBUG_INFO_BTF), corrupt when the range is implausible
   /// (more than `max_bytes`).
-  static Result<Btf> from_kernel(const Kallsyms& syms, const VirtRead& read,
+  static Result<Btf> from_kernel(const Kallsyms& syms, const KernelReader& mem,
                                  uint64_t max_bytes = uint64_t{64} << 20);
   /// Reads the .BTF section of an ELF file (a vmlinux) with libelf.
   static Result<Btf> from_vmlinux(const std::string& path);

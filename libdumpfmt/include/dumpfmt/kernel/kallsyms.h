@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -14,13 +13,11 @@
 
 #include "dumpfmt/bytes.h"
 #include "dumpfmt/kernel/kernel_memory.h"
+#include "dumpfmt/kernel/kernel_reader.h"
 #include "dumpfmt/kernel/vmcoreinfo.h"
 #include "dumpfmt/result.h"
 
 namespace dumpfmt {
-
-/// Reads kernel virtual memory (KernelMemory::read_virt, or a fake in tests).
-using VirtRead = std::function<Status(uint64_t vaddr, std::span<std::byte> out)>;
 
 struct KernelSymbol {
   std::string name;
@@ -50,7 +47,7 @@ class Kallsyms {
   /// form when the first byte has bit 7 set. Errors: unsupported when
   /// VMCOREINFO lacks the keys (the message names them), corrupt when the
   /// tables do not decode or no encoding reproduces SYMBOL(_stext).
-  static Result<Kallsyms> read(const VmcoreInfo& vmi, Endian e, const VirtRead& read,
+  static Result<Kallsyms> read(const VmcoreInfo& vmi, const KernelReader& mem,
                                const KallsymsLimits& lim = {});
   static Result<Kallsyms> read(const KernelMemory& km, const KallsymsLimits& lim = {});
 

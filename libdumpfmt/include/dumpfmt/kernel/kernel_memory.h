@@ -13,21 +13,11 @@
 #include <vector>
 
 #include "dumpfmt/dump.h"
+#include "dumpfmt/kernel/kernel_reader.h"
 #include "dumpfmt/kernel/vmcoreinfo.h"
 #include "dumpfmt/result.h"
 
 namespace dumpfmt {
-
-/// Byte-addressed physical memory (what page-table walkers read from).
-class PhysicalMemory {
- public:
-  virtual ~PhysicalMemory() = default;
-  virtual Endian endian() const = 0;
-  /// Fills `out` from physical address `paddr` (may cross pages). Errors:
-  /// no_data when a page is not in the dump (a hole, or excluded by a filter),
-  /// plus whatever the dump reader reports (corrupt, io, ...). Thread-safe.
-  virtual Status read_phys(uint64_t paddr, std::span<std::byte> out) const = 0;
-};
 
 /// One successful translation: `paddr` is the physical address of the
 /// virtual address asked for, and the next `contiguous` bytes (to the end of
@@ -92,9 +82,9 @@ struct MemMap {
   std::optional<uint64_t> page_vaddr(Pfn pfn) const;
 };
 
-/// Read access to the dumped kernel's memory. Created from a PageSource with
-/// VMCOREINFO; the source must outlive it. All reads are thread-safe.
-class KernelMemory final : public PhysicalMemory {
+/// The dumped kernel's memory (KernelReader) over a dump. Created from a
+/// PageSource with VMCOREINFO; the source must outlive it. Thread-safe.
+class KernelMemory final : public KernelReader {
  public:
   /// Uses src.info().vmcoreinfo. Errors: unsupported when the dump has no
   /// VMCOREINFO or its architecture has no translator; invalid_argument when
@@ -109,28 +99,15 @@ class KernelMemory final : public PhysicalMemory {
   const AddressTranslator& translator() const { return *translator_; }
   Arch arch() const { return translator_->arch(); }
   Endian endian() const override { return endian_; }
-  uint32_t page_size() const { return page_size_; }
-  /// Width of a kernel `unsigned long` in bytes (4 or 8).
-  uint32_t word_size() const { return word_size_; }
+  uint32_t page_size() const override { return page_size_; }
+  uint32_t word_size() const override { return word_size_; }
   /// kernel_version_code() of OSRELEASE, 0 when it does not parse.
   uint32_t kernel_version() const { return kernel_version_; }
 
   Status read_phys(uint64_t paddr, std::span<std::byte> out) const override;
-  Result<uint64_t> vtop(uint64_t vaddr) const;
-  /// Reads a kernel virtual range, translating page by page (large pages
-  /// once). Errors as read_phys(), plus no_data for unmapped addresses.
-  Status read_virt(uint64_t vaddr, std::span<std::byte> out) const;
-
-  /// Integers at a kernel virtual address, in the dump's byte order.
-  Result<uint8_t> read_u8(uint64_t vaddr) const;
-  Result<uint16_t> read_u16(uint64_t vaddr) const;
-  Result<uint32_t> read_u32(uint64_t vaddr) const;
-  Result<uint64_t> read_u64(uint64_t vaddr) const;
-  /// An `unsigned long` or pointer (word_size() bytes).
-  Result<uint64_t> read_ulong(uint64_t vaddr) const;
-  /// A NUL-terminated string of at most max_len bytes (no NUL found: the
-  /// first max_len bytes).
-  Result<std::string> read_cstring(uint64_t vaddr, size_t max_len) const;
+  Result<uint64_t> vtop(uint64_t vaddr) const override;
+  /// Translates page by page (large pages once).
+  Status read_virt(uint64_t vaddr, std::span<std::byte> out) const override;
 
   /// Finds the struct page array from VMCOREINFO: SYMBOL(mem_section) with
   /// LENGTH/SIZE(mem_section), OFFSET(mem_section.section_mem_map),

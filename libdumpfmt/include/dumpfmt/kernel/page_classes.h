@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "dumpfmt/kernel/kernel_memory.h"
+#include "dumpfmt/kernel/kernel_reader.h"
+#include "dumpfmt/kernel/vmcoreinfo.h"
 #include "dumpfmt/pfn_set.h"
 #include "dumpfmt/result.h"
 
@@ -99,7 +101,8 @@ struct ClassifyStats {
 };
 
 /// Decides page classes from the struct page array. Immutable after creation
-/// and thread-safe; it holds a reference to `km`, which must outlive it.
+/// and thread-safe; it holds references to the memory and VMCOREINFO it was
+/// created from, which must outlive it.
 class PageClassifier {
  public:
   /// Locates the struct page array and reads the offsets and PG_* numbers.
@@ -108,6 +111,9 @@ class PageClassifier {
   static Result<PageClassifier> create(const KernelMemory& km);
   /// Same with a struct page array found (or built, in tests) elsewhere.
   static Result<PageClassifier> create(const KernelMemory& km, MemMap mem_map);
+  /// Same over any kernel memory, with its VMCOREINFO.
+  static Result<PageClassifier> create(const KernelReader& mem, const VmcoreInfo& vmi,
+                                       MemMap mem_map);
 
   const MemMap& mem_map() const { return mem_map_; }
   /// The dump_level bits this VMCOREINFO supports (zero is always possible).
@@ -155,9 +161,11 @@ class PageClassifier {
 
  private:
   struct Layout;  // offsets and PG_* values, resolved once
-  PageClassifier(const KernelMemory& km, MemMap mm, std::shared_ptr<const Layout> layout);
+  PageClassifier(const KernelReader& mem, const VmcoreInfo& vmi, MemMap mm,
+                 std::shared_ptr<const Layout> layout);
 
-  const KernelMemory* km_;
+  const KernelReader* mem_;
+  const VmcoreInfo* vmi_;
   MemMap mem_map_;
   std::shared_ptr<const Layout> layout_;
 };

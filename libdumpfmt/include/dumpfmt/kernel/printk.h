@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -14,6 +13,7 @@
 
 #include "dumpfmt/bytes.h"
 #include "dumpfmt/kernel/kernel_memory.h"
+#include "dumpfmt/kernel/kernel_reader.h"
 #include "dumpfmt/kernel/vmcoreinfo.h"
 #include "dumpfmt/result.h"
 
@@ -41,15 +41,6 @@ struct Dmesg {
   /// Damage found and worked around (records skipped, a cycle in the record chain).
   std::vector<std::string> warnings;
 };
-
-/// Kernel virtual memory as the walker needs it; KernelMemory in production,
-/// a fake in tests.
-struct KernelReader {
-  Endian endian = Endian::little;
-  uint32_t word_size = 8;  // sizeof(unsigned long) of the dumped kernel
-  std::function<Status(uint64_t vaddr, std::span<std::byte> out)> read;
-};
-KernelReader kernel_reader(const KernelMemory& km);
 
 struct DmesgOptions {
   /// The largest ring (descriptors, infos or text) read into memory; larger
