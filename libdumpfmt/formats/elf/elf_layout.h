@@ -8,6 +8,7 @@
 #include <span>
 
 #include "dumpfmt/bytes.h"
+#include "dumpfmt/result.h"
 
 namespace dumpfmt::detail::elf {
 
@@ -79,13 +80,13 @@ struct Shdr0 {
 /// Offset of sh_info inside a section header (the PN_XNUM count).
 constexpr size_t sh_info_offset(const ClassLayout& c) { return c.is64 ? 44 : 28; }
 
-// Decoders read exactly c.*_size bytes from `p`; callers bounds-check.
-Ehdr decode_ehdr(const std::byte* p, const ClassLayout& c, Endian e);
-Phdr decode_phdr(const std::byte* p, const ClassLayout& c, Endian e);
+// Decoders read the first c.*_size bytes of `in`; a shorter `in` is Errc::truncated.
+Result<Ehdr> decode_ehdr(std::span<const std::byte> in, const ClassLayout& c, Endian e);
+Result<Phdr> decode_phdr(std::span<const std::byte> in, const ClassLayout& c, Endian e);
 
-// Encoders write exactly c.*_size bytes at `p` (e_ident included for the Ehdr).
-void encode_ehdr(std::byte* p, const Ehdr& h, const ClassLayout& c, Endian e);
-void encode_phdr(std::byte* p, const Phdr& h, const ClassLayout& c, Endian e);
-void encode_shdr0(std::byte* p, const Shdr0& s, const ClassLayout& c, Endian e);
+// Encoders write the first c.*_size bytes of `out` (e_ident included for the Ehdr).
+void encode_ehdr(std::span<std::byte> out, const Ehdr& h, const ClassLayout& c, Endian e);
+void encode_phdr(std::span<std::byte> out, const Phdr& h, const ClassLayout& c, Endian e);
+void encode_shdr0(std::span<std::byte> out, const Shdr0& s, const ClassLayout& c, Endian e);
 
 }  // namespace dumpfmt::detail::elf

@@ -69,7 +69,9 @@ Status resolve_xnum(const File& f, Header& h) {
   }
   std::array<std::byte, 4> raw;
   DUMPFMT_TRY(f.read_at(h.ehdr.e_shoff + sh_info_offset(c), raw));
-  uint32_t count = load<uint32_t>(raw.data(), h.endian);
+  DUMPFMT_TRY_ASSIGN(
+      uint32_t count,
+      ByteReader(raw, h.endian, h.ehdr.e_shoff + sh_info_offset(c)).peek<uint32_t>(0));
   if (phdr_table_fits(h, count, f.size())) {
     h.phnum = count;
     return ok();
@@ -121,7 +123,7 @@ Result<std::optional<Header>> read_header(const File& f) {
     return file_error(Errc::truncated, f, n,
                       strfmt("the file ends inside the %zu-byte ELF header", h.layout.ehdr_size));
   }
-  h.ehdr = decode_ehdr(head.data(), h.layout, h.endian);
+  DUMPFMT_TRY_ASSIGN(h.ehdr, decode_ehdr(std::span(head).first(n), h.layout, h.endian));
   if (h.ehdr.e_type != kEtCore) {
     return file_error(Errc::unsupported, f, 16,
                       strfmt("ELF file of type %u (%s), not a core dump", h.ehdr.e_type,
@@ -377,7 +379,8 @@ struct Builder {
     DUMPFMT_TRY_ASSIGN(auto table, read_vector(f, h.ehdr.e_phoff, h.phnum * ent));
     for (uint64_t i = 0; i < h.phnum; ++i) {
       const uint64_t at = h.ehdr.e_phoff + i * ent;
-      Phdr p = decode_phdr(table.data() + i * ent, h.layout, h.endian);
+      DUMPFMT_TRY_ASSIGN(Phdr p,
+                         decode_phdr(std::span(table).subspan(i * ent), h.layout, h.endian));
       if (p.p_type == kPtNote) {
         DUMPFMT_TRY(read_note_segment(p, i, at));
       } else if (p.p_type == kPtLoad) {

@@ -207,13 +207,13 @@ Status ElfWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& p
   eh.e_shnum = xnum ? 1 : 0;
 
   std::vector<std::byte> head(data_start);
-  encode_ehdr(head.data(), eh, c, e);
+  encode_ehdr(head, eh, c, e);
   Phdr note;
   note.p_type = kPtNote;
   note.p_offset = note_off;
   note.p_filesz = note.p_memsz = note_bytes.size();
   note.p_align = 4;
-  encode_phdr(head.data() + phoff, note, c, e);
+  encode_phdr(std::span(head).subspan(phoff), note, c, e);
   for (size_t i = 0; i < loads.size(); ++i) {
     const LoadPlan& l = loads[i];
     Phdr p;
@@ -223,10 +223,10 @@ Status ElfWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& p
     p.p_vaddr = l.vaddr;
     p.p_paddr = l.lo * ps;
     p.p_filesz = p.p_memsz = (l.hi - l.lo) * ps;
-    encode_phdr(head.data() + phoff + (i + 1) * c.phdr_size, p, c, e);
+    encode_phdr(std::span(head).subspan(phoff + (i + 1) * c.phdr_size), p, c, e);
   }
   if (xnum) {
-    encode_shdr0(head.data() + shoff, Shdr0{0, 0, static_cast<uint32_t>(phnum)}, c, e);
+    encode_shdr0(std::span(head).subspan(shoff), Shdr0{0, 0, static_cast<uint32_t>(phnum)}, c, e);
   }
   if (!note_bytes.empty()) {
     std::copy(note_bytes.begin(), note_bytes.end(),

@@ -66,18 +66,17 @@ const SubSpec& spec_of(SubLayout l) {
   return kSub32Padded;
 }
 
-uint64_t get(std::span<const std::byte> in, Field f, Endian e) {
-  if (static_cast<size_t>(f.off) + f.size > in.size()) return 0;
-  return f.size == 8 ? load<uint64_t>(in.data() + f.off, e) : load<uint32_t>(in.data() + f.off, e);
+uint64_t get(ByteReader& r, Field f) {
+  return f.size == 8 ? r.field<uint64_t>(f.off) : r.field<uint32_t>(f.off);
 }
 
-void put(std::span<std::byte> out, Field f, uint64_t v, Endian e) {
+// A 4-byte field holds min(v, UINT32_MAX).
+void put(ByteWriter& w, Field f, uint64_t v) {
   if (f.size == 8) {
-    store<uint64_t>(out.data() + f.off, v, e);
+    w.put<uint64_t>(f.off, v);
   } else {
-    store<uint32_t>(
-        out.data() + f.off,
-        static_cast<uint32_t>(std::min<uint64_t>(v, std::numeric_limits<uint32_t>::max())), e);
+    w.put<uint32_t>(
+        f.off, static_cast<uint32_t>(std::min<uint64_t>(v, std::numeric_limits<uint32_t>::max())));
   }
 }
 
@@ -96,140 +95,149 @@ size_t sub_header_bytes_for_version(SubLayout l, int32_t version) {
 
 size_t status_offset(Word w) { return timeval_offset(w) + 2 * long_size(w); }
 
-MainHeader decode_main_header(std::span<const std::byte> in, Word w, Endian e) {
+Result<MainHeader> decode_main_header(std::span<const std::byte> in, Word w, Endian e) {
+  ByteReader r(in, e);
   MainHeader h;
-  std::memcpy(h.signature, in.data(), sizeof h.signature);
-  h.version = load<int32_t>(in.data() + 8, e);
+  const auto sig = r.field_array<sizeof h.signature>(0);
+  std::memcpy(h.signature, sig.data(), sig.size());
+  h.version = r.field<int32_t>(8);
   for (size_t i = 0; i < kUtsCount; ++i) {
-    const char* p = reinterpret_cast<const char*>(in.data() + kUtsOffset + i * kUtsFieldSize);
-    uts_field(h.uts, i)->assign(p, strnlen(p, kUtsFieldSize));
+    std::span<const std::byte> f = r.field_bytes(kUtsOffset + i * kUtsFieldSize, kUtsFieldSize);
+    if (f.empty()) continue;  // a miss: finish() reports it
+    const char* p = reinterpret_cast<const char*>(f.data());
+    uts_field(h.uts, i)->assign(p, strnlen(p, f.size()));
   }
-  size_t t = timeval_offset(w);
+  const size_t t = timeval_offset(w);
   if (w == Word::w64) {
-    h.tv_sec = load<int64_t>(in.data() + t, e);
-    h.tv_usec = load<int64_t>(in.data() + t + 8, e);
+    h.tv_sec = r.field<int64_t>(t);
+    h.tv_usec = r.field<int64_t>(t + 8);
   } else {
-    h.tv_sec = load<int32_t>(in.data() + t, e);
-    h.tv_usec = load<int32_t>(in.data() + t + 4, e);
+    h.tv_sec = r.field<int32_t>(t);
+    h.tv_usec = r.field<int32_t>(t + 4);
   }
-  const std::byte* p = in.data() + status_offset(w);
-  h.status = load<uint32_t>(p, e);
-  h.block_size = load<int32_t>(p + 4, e);
-  h.sub_hdr_size = load<int32_t>(p + 8, e);
-  h.bitmap_blocks = load<uint32_t>(p + 12, e);
-  h.max_mapnr = load<uint32_t>(p + 16, e);
-  h.total_ram_blocks = load<uint32_t>(p + 20, e);
-  h.device_blocks = load<uint32_t>(p + 24, e);
-  h.written_blocks = load<uint32_t>(p + 28, e);
-  h.current_cpu = load<uint32_t>(p + 32, e);
-  h.nr_cpus = load<int32_t>(p + 36, e);
-  return h;
+  const size_t p = status_offset(w);
+  h.status = r.field<uint32_t>(p);
+  h.block_size = r.field<int32_t>(p + 4);
+  h.sub_hdr_size = r.field<int32_t>(p + 8);
+  h.bitmap_blocks = r.field<uint32_t>(p + 12);
+  h.max_mapnr = r.field<uint32_t>(p + 16);
+  h.total_ram_blocks = r.field<uint32_t>(p + 20);
+  h.device_blocks = r.field<uint32_t>(p + 24);
+  h.written_blocks = r.field<uint32_t>(p + 28);
+  h.current_cpu = r.field<uint32_t>(p + 32);
+  h.nr_cpus = r.field<int32_t>(p + 36);
+  return r.finish(std::move(h));
 }
 
 void encode_main_header(const MainHeader& h, Word w, Endian e, std::span<std::byte> out) {
-  std::memset(out.data(), 0, main_header_size(w));
-  std::memcpy(out.data(), h.signature, sizeof h.signature);
-  store<int32_t>(out.data() + 8, h.version, e);
+  ByteWriter o(out, e);
+  o.zero(0, main_header_size(w));
+  o.put_bytes(0, std::as_bytes(std::span(h.signature)));
+  o.put<int32_t>(8, h.version);
   for (size_t i = 0; i < kUtsCount; ++i) {
     const std::string* s = uts_field(h.uts, i);
     // Keep one NUL: the kernel's strings are at most 64 characters.
-    std::memcpy(out.data() + kUtsOffset + i * kUtsFieldSize, s->data(),
-                std::min(s->size(), kUtsFieldSize - 1));
+    o.put_bytes(kUtsOffset + i * kUtsFieldSize,
+                as_bytes(std::string_view(*s).substr(0, kUtsFieldSize - 1)));
   }
-  size_t t = timeval_offset(w);
+  const size_t t = timeval_offset(w);
   if (w == Word::w64) {
-    store<int64_t>(out.data() + t, h.tv_sec, e);
-    store<int64_t>(out.data() + t + 8, h.tv_usec, e);
+    o.put<int64_t>(t, h.tv_sec);
+    o.put<int64_t>(t + 8, h.tv_usec);
   } else {
-    store<int32_t>(out.data() + t, static_cast<int32_t>(h.tv_sec), e);
-    store<int32_t>(out.data() + t + 4, static_cast<int32_t>(h.tv_usec), e);
+    o.put<int32_t>(t, static_cast<int32_t>(h.tv_sec));
+    o.put<int32_t>(t + 4, static_cast<int32_t>(h.tv_usec));
   }
-  std::byte* p = out.data() + status_offset(w);
-  store<uint32_t>(p, h.status, e);
-  store<int32_t>(p + 4, h.block_size, e);
-  store<int32_t>(p + 8, h.sub_hdr_size, e);
-  store<uint32_t>(p + 12, h.bitmap_blocks, e);
-  store<uint32_t>(p + 16, h.max_mapnr, e);
-  store<uint32_t>(p + 20, h.total_ram_blocks, e);
-  store<uint32_t>(p + 24, h.device_blocks, e);
-  store<uint32_t>(p + 28, h.written_blocks, e);
-  store<uint32_t>(p + 32, h.current_cpu, e);
-  store<int32_t>(p + 36, h.nr_cpus, e);
+  const size_t p = status_offset(w);
+  o.put<uint32_t>(p, h.status);
+  o.put<int32_t>(p + 4, h.block_size);
+  o.put<int32_t>(p + 8, h.sub_hdr_size);
+  o.put<uint32_t>(p + 12, h.bitmap_blocks);
+  o.put<uint32_t>(p + 16, h.max_mapnr);
+  o.put<uint32_t>(p + 20, h.total_ram_blocks);
+  o.put<uint32_t>(p + 24, h.device_blocks);
+  o.put<uint32_t>(p + 28, h.written_blocks);
+  o.put<uint32_t>(p + 32, h.current_cpu);
+  o.put<int32_t>(p + 36, h.nr_cpus);
 }
 
-SubHeader decode_sub_header(std::span<const std::byte> in, SubLayout l, Endian e, int32_t version) {
+Result<SubHeader> decode_sub_header(std::span<const std::byte> in, SubLayout l, Endian e,
+                                    int32_t version) {
   const SubSpec& s = spec_of(l);
   SubHeader h;
   if (version < 1) return h;
-  in = in.first(std::min(in.size(), sub_header_bytes_for_version(l, version)));
-  h.phys_base = get(in, s.phys_base, e);
+  ByteReader r(in.first(std::min(in.size(), sub_header_bytes_for_version(l, version))), e);
+  h.phys_base = get(r, s.phys_base);
   if (s.phys_base.size == 4) {
     h.phys_base = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(h.phys_base)));
   }
-  h.dump_level = static_cast<int32_t>(get(in, s.dump_level, e));
+  h.dump_level = static_cast<int32_t>(get(r, s.dump_level));
   if (version >= 2) {
-    h.split = static_cast<int32_t>(get(in, s.split, e));
-    h.start_pfn = get(in, s.start_pfn, e);
-    h.end_pfn = get(in, s.end_pfn, e);
+    h.split = static_cast<int32_t>(get(r, s.split));
+    h.start_pfn = get(r, s.start_pfn);
+    h.end_pfn = get(r, s.end_pfn);
   }
   if (version >= 3) {
-    h.offset_vmcoreinfo = get(in, s.offset_vmcoreinfo, e);
-    h.size_vmcoreinfo = get(in, s.size_vmcoreinfo, e);
+    h.offset_vmcoreinfo = get(r, s.offset_vmcoreinfo);
+    h.size_vmcoreinfo = get(r, s.size_vmcoreinfo);
   }
   if (version >= 4) {
-    h.offset_note = get(in, s.offset_note, e);
-    h.size_note = get(in, s.size_note, e);
+    h.offset_note = get(r, s.offset_note);
+    h.size_note = get(r, s.size_note);
   }
   if (version >= 5) {
-    h.offset_eraseinfo = get(in, s.offset_eraseinfo, e);
-    h.size_eraseinfo = get(in, s.size_eraseinfo, e);
+    h.offset_eraseinfo = get(r, s.offset_eraseinfo);
+    h.size_eraseinfo = get(r, s.size_eraseinfo);
   }
   if (version >= 6) {
-    h.start_pfn_64 = get(in, s.start_pfn_64, e);
-    h.end_pfn_64 = get(in, s.end_pfn_64, e);
-    h.max_mapnr_64 = get(in, s.max_mapnr_64, e);
+    h.start_pfn_64 = get(r, s.start_pfn_64);
+    h.end_pfn_64 = get(r, s.end_pfn_64);
+    h.max_mapnr_64 = get(r, s.max_mapnr_64);
   }
-  return h;
+  return r.finish(h);
 }
 
 void encode_sub_header(const SubHeader& h, SubLayout l, Endian e, std::span<std::byte> out) {
   const SubSpec& s = spec_of(l);
-  std::memset(out.data(), 0, s.total);
+  ByteWriter w(out, e);
+  w.zero(0, s.total);
   // phys_base is signed in practice (x86_64 KASLR): keep its low 32 bits as is.
   if (s.phys_base.size == 4) {
-    store<uint32_t>(out.data() + s.phys_base.off, static_cast<uint32_t>(h.phys_base), e);
+    w.put<uint32_t>(s.phys_base.off, static_cast<uint32_t>(h.phys_base));
   } else {
-    put(out, s.phys_base, h.phys_base, e);
+    put(w, s.phys_base, h.phys_base);
   }
-  put(out, s.dump_level, static_cast<uint32_t>(h.dump_level), e);
-  put(out, s.split, static_cast<uint32_t>(h.split), e);
-  put(out, s.start_pfn, h.start_pfn, e);
-  put(out, s.end_pfn, h.end_pfn, e);
-  put(out, s.offset_vmcoreinfo, h.offset_vmcoreinfo, e);
-  put(out, s.size_vmcoreinfo, h.size_vmcoreinfo, e);
-  put(out, s.offset_note, h.offset_note, e);
-  put(out, s.size_note, h.size_note, e);
-  put(out, s.offset_eraseinfo, h.offset_eraseinfo, e);
-  put(out, s.size_eraseinfo, h.size_eraseinfo, e);
-  put(out, s.start_pfn_64, h.start_pfn_64, e);
-  put(out, s.end_pfn_64, h.end_pfn_64, e);
-  put(out, s.max_mapnr_64, h.max_mapnr_64, e);
+  put(w, s.dump_level, static_cast<uint32_t>(h.dump_level));
+  put(w, s.split, static_cast<uint32_t>(h.split));
+  put(w, s.start_pfn, h.start_pfn);
+  put(w, s.end_pfn, h.end_pfn);
+  put(w, s.offset_vmcoreinfo, h.offset_vmcoreinfo);
+  put(w, s.size_vmcoreinfo, h.size_vmcoreinfo);
+  put(w, s.offset_note, h.offset_note);
+  put(w, s.size_note, h.size_note);
+  put(w, s.offset_eraseinfo, h.offset_eraseinfo);
+  put(w, s.size_eraseinfo, h.size_eraseinfo);
+  put(w, s.start_pfn_64, h.start_pfn_64);
+  put(w, s.end_pfn_64, h.end_pfn_64);
+  put(w, s.max_mapnr_64, h.max_mapnr_64);
 }
 
-PageDesc decode_page_desc(const std::byte* p, Endian e) {
+Result<PageDesc> decode_page_desc(std::span<const std::byte> in, Endian e) {
+  ByteReader r(in, e);
   PageDesc d;
-  d.offset = load<uint64_t>(p, e);
-  d.size = load<uint32_t>(p + 8, e);
-  d.flags = load<uint32_t>(p + 12, e);
-  d.page_flags = load<uint64_t>(p + 16, e);
-  return d;
+  d.offset = r.field<uint64_t>(0);
+  d.size = r.field<uint32_t>(8);
+  d.flags = r.field<uint32_t>(12);
+  d.page_flags = r.field<uint64_t>(16);
+  return r.finish(d);
 }
 
-void encode_page_desc(const PageDesc& d, Endian e, std::byte* p) {
-  store<uint64_t>(p, d.offset, e);
-  store<uint32_t>(p + 8, d.size, e);
-  store<uint32_t>(p + 12, d.flags, e);
-  store<uint64_t>(p + 16, d.page_flags, e);
+void encode_page_desc(const PageDesc& d, Endian e, std::span<std::byte> out) {
+  ByteWriter w(out, e);
+  w.put<uint64_t>(0, d.offset);
+  w.put<uint32_t>(8, d.size);
+  w.put<uint32_t>(12, d.flags);
+  w.put<uint64_t>(16, d.page_flags);
 }
 
 uint64_t bitmap_blocks_for(uint64_t max_mapnr, uint32_t block_size) {

@@ -12,6 +12,7 @@
 #include "dumpfmt/bytes.h"
 #include "dumpfmt/codec.h"
 #include "dumpfmt/dump.h"
+#include "dumpfmt/result.h"
 
 namespace dumpfmt::detail::kdump {
 
@@ -62,8 +63,8 @@ struct MainHeader {
   int32_t nr_cpus = 0;
 };
 
-/// `in` must hold main_header_size(w) bytes.
-MainHeader decode_main_header(std::span<const std::byte> in, Word w, Endian e);
+/// Errc::truncated unless `in` holds main_header_size(w) bytes.
+Result<MainHeader> decode_main_header(std::span<const std::byte> in, Word w, Endian e);
 /// Writes main_header_size(w) bytes into `out`; utsname strings longer than 64 are cut.
 void encode_main_header(const MainHeader& h, Word w, Endian e, std::span<std::byte> out);
 /// Byte offset of `status` inside the main header.
@@ -86,9 +87,10 @@ struct SubHeader {
   uint64_t max_mapnr_64 = 0;
 };
 
-/// Decodes the fields that exist in `version`; the rest stay 0. `in` must hold
-/// sub_header_bytes_for_version(l, version) bytes.
-SubHeader decode_sub_header(std::span<const std::byte> in, SubLayout l, Endian e, int32_t version);
+/// Decodes the fields that exist in `version`; the rest stay 0. Errc::truncated
+/// unless `in` holds sub_header_bytes_for_version(l, version) bytes.
+Result<SubHeader> decode_sub_header(std::span<const std::byte> in, SubLayout l, Endian e,
+                                    int32_t version);
 /// Writes sub_header_size(l) bytes; 32-bit `unsigned long` fields are clamped to UINT32_MAX.
 void encode_sub_header(const SubHeader& s, SubLayout l, Endian e, std::span<std::byte> out);
 
@@ -99,8 +101,9 @@ struct PageDesc {
   uint64_t page_flags = 0;
 };
 
-PageDesc decode_page_desc(const std::byte* p, Endian e);
-void encode_page_desc(const PageDesc& d, Endian e, std::byte* p);
+/// kPageDescSize bytes each way; a shorter `in` is Errc::truncated.
+Result<PageDesc> decode_page_desc(std::span<const std::byte> in, Endian e);
+void encode_page_desc(const PageDesc& d, Endian e, std::span<std::byte> out);
 
 /// 2 * ceil(ceil(max_mapnr / 8) / block_size), at least 2: both bitmaps, each
 /// block aligned (crash requires it).

@@ -83,7 +83,7 @@ Result<Candidate> pick_layout(const File& f, std::span<const std::byte> head) {
   for (Word w : {Word::w64, Word::w32}) {
     if (head.size() < main_header_size(w)) continue;
     for (Endian e : {Endian::little, Endian::big}) {
-      MainHeader h = decode_main_header(head, w, e);
+      DUMPFMT_TRY_ASSIGN(MainHeader h, decode_main_header(head, w, e));
       uint64_t bs = static_cast<uint32_t>(h.block_size);
       if (h.version < 0 || h.version > 0xffff) continue;
       if (!is_pow2(bs) || bs < kMinBlockSize || bs > kMaxBlockSize) continue;
@@ -102,7 +102,7 @@ Result<Candidate> pick_layout(const File& f, std::span<const std::byte> head) {
   }
   if (!best) {
     Word w = head.size() >= main_header_size(Word::w64) ? Word::w64 : Word::w32;
-    MainHeader h = decode_main_header(head, w, Endian::little);
+    DUMPFMT_TRY_ASSIGN(MainHeader h, decode_main_header(head, w, Endian::little));
     return file_error(
         Errc::corrupt, f, 0,
         strfmt("kdump header has no plausible layout (%s-bit LE reading: "
@@ -129,7 +129,7 @@ Result<PartHeader> parse_part(const File& f) {
   DUMPFMT_TRY_ASSIGN(Candidate c, pick_layout(f, head));
   p.word = c.word;
   p.endian = c.endian;
-  p.hdr = decode_main_header(head, c.word, c.endian);
+  DUMPFMT_TRY_ASSIGN(p.hdr, decode_main_header(head, c.word, c.endian));
   p.raw_main.assign(head.begin(), head.begin() + static_cast<ptrdiff_t>(main_header_size(c.word)));
   p.block_size = static_cast<uint32_t>(p.hdr.block_size);
   p.version = p.hdr.version;
@@ -169,11 +169,13 @@ Result<PartHeader> parse_part(const File& f) {
       // without VMCOREINFO). Packed wins ties, as there.
       auto plausible = [&](SubLayout l) {
         if (sub.size() < sub_header_bytes_for_version(l, p.version)) return false;
-        SubHeader h = decode_sub_header(sub, l, p.endian, p.version);
+        auto h = decode_sub_header(sub, l, p.endian, p.version);
+        if (!h) return false;
         auto inside = [&](uint64_t o, uint64_t n) {
           return (o == 0 && n == 0) || (o > bs && o <= p.bitmap_off && n <= p.bitmap_off - o);
         };
-        return inside(h.offset_vmcoreinfo, h.size_vmcoreinfo) && inside(h.offset_note, h.size_note);
+        return inside(h->offset_vmcoreinfo, h->size_vmcoreinfo) &&
+               inside(h->offset_note, h->size_note);
       };
       if (!plausible(SubLayout::w32_packed)) {
         if (plausible(SubLayout::w32_padded)) {
@@ -190,7 +192,7 @@ Result<PartHeader> parse_part(const File& f) {
     if (sub.size() < sub_header_bytes_for_version(p.sub_layout, p.version)) {
       return file_error(Errc::truncated, f, bs, "file ends inside the kdump sub-header");
     }
-    p.sub = decode_sub_header(sub, p.sub_layout, p.endian, p.version);
+    DUMPFMT_TRY_ASSIGN(p.sub, decode_sub_header(sub, p.sub_layout, p.endian, p.version));
   }
 
   p.max_mapnr = p.hdr.max_mapnr;
@@ -465,7 +467,7 @@ Result<PageDesc> KdumpSource::read_desc(const Part& part, uint64_t local) const 
     DUMPFMT_TRY(part.file->read_at(off, raw));
     v = raw;
   }
-  return decode_page_desc(v.data(), endian_);
+  return decode_page_desc(v, endian_);
 }
 
 // Descriptors [first, first+n) of a part; those past the end of the file read as empty.
@@ -478,7 +480,8 @@ Status KdumpSource::read_descs(const Part& part, uint64_t first, uint64_t n,
   uint64_t avail = std::min<uint64_t>(n, (fsize - off) / kPageDescSize);
   DUMPFMT_TRY_ASSIGN(auto raw, read_vector(*part.file, off, avail * kPageDescSize));
   for (uint64_t i = 0; i < avail; ++i) {
-    out[static_cast<size_t>(i)] = decode_page_desc(raw.data() + i * kPageDescSize, endian_);
+    DUMPFMT_TRY_ASSIGN(out[static_cast<size_t>(i)],
+                       decode_page_desc(std::span(raw).subspan(i * kPageDescSize), endian_));
   }
   return ok();
 }
@@ -1010,8 +1013,8 @@ Status check_split_set(const std::vector<std::unique_ptr<File>>& files,
     auto masked = [](const PartHeader& p) {
       std::vector<std::byte> b = p.raw_main;
       size_t so = status_offset(p.word);
-      uint32_t st = load<uint32_t>(b.data() + so, p.endian) & ~kStatusIncomplete;
-      store<uint32_t>(b.data() + so, st, p.endian);
+      uint32_t st = ByteReader(b, p.endian).field<uint32_t>(so) & ~kStatusIncomplete;
+      ByteWriter(b, p.endian).put<uint32_t>(so, st);
       return b;
     };
     if (i > 0 && (h.word != h0.word || h.endian != h0.endian || masked(h) != masked(h0) ||

@@ -23,10 +23,11 @@ uint32_t align4(size_t v) { return static_cast<uint32_t>((v + 3) & ~size_t{3}); 
 // Offset of the VMCOREINFO note's descriptor inside a serialised note area.
 std::optional<std::pair<uint64_t, uint64_t>> find_vmcoreinfo_desc(std::span<const std::byte> area,
                                                                   Endian e) {
+  ByteReader r(area, e);
   size_t pos = 0;
   while (area.size() - pos >= 12) {
-    uint32_t namesz = load<uint32_t>(area.data() + pos, e);
-    uint32_t descsz = load<uint32_t>(area.data() + pos + 4, e);
+    uint32_t namesz = r.field<uint32_t>(pos);
+    uint32_t descsz = r.field<uint32_t>(pos + 4);
     size_t desc = pos + 12 + align4(namesz);
     if (desc > area.size() || descsz > area.size() - desc) break;
     std::string_view name(reinterpret_cast<const char*>(area.data() + pos + 12),
@@ -336,7 +337,7 @@ Status KdumpWriter::write_page(const EncodedPage& page) {
   }
   size_t at = desc_buf_.size();
   desc_buf_.resize(at + kPageDescSize);
-  encode_page_desc(d, endian_, desc_buf_.data() + at);
+  encode_page_desc(d, endian_, std::span(desc_buf_).subspan(at));
   if (desc_buf_.size() >= kDescBufEntries * kPageDescSize) DUMPFMT_TRY(flush_descs());
   last_pfn_ = page.pfn;
   ++written_;

@@ -3,6 +3,7 @@
 #include "formats/s390/s390_layout.h"
 
 #include <cstring>
+#include <utility>
 
 namespace dumpfmt::detail::s390 {
 
@@ -12,16 +13,6 @@ constexpr Endian kBe = Endian::big;
 // TOD value of the Unix epoch: zgetdump's 0x8126d60e46000000 is 1972-01-01,
 // and 0x3c26700 seconds (two years) earlier is 1970-01-01.
 constexpr uint64_t kTodUnixEpoch = 0x8126d60e46000000ULL - (0x3c26700ULL * 1000000 * 4096);
-
-template <class T>
-T get(std::span<const std::byte> b, size_t off) {
-  return load<T>(b.data() + off, kBe);
-}
-
-template <class T>
-void put(std::span<std::byte> b, size_t off, T v) {
-  store<T>(b.data() + off, v, kBe);
-}
 
 Note make_note(const char* name, uint32_t type, size_t size) {
   Note n;
@@ -33,85 +24,88 @@ Note make_note(const char* name, uint32_t type, size_t size) {
 
 }  // namespace
 
-Header decode_header(std::span<const std::byte> raw) {
+Result<Header> decode_header(std::span<const std::byte> raw) {
+  ByteReader r(raw, kBe);
   Header h;
-  h.magic = get<uint64_t>(raw, 0x000);
-  h.version = get<uint32_t>(raw, 0x008);
-  h.hdr_size = get<uint32_t>(raw, 0x00c);
-  h.dump_level = get<uint32_t>(raw, 0x010);
-  h.page_size = get<uint32_t>(raw, 0x014);
-  h.mem_size = get<uint64_t>(raw, 0x018);
-  h.mem_start = get<uint64_t>(raw, 0x020);
-  h.mem_end = get<uint64_t>(raw, 0x028);
-  h.num_pages = get<uint32_t>(raw, 0x030);
-  h.tod = get<uint64_t>(raw, 0x038);
-  h.cpu_id = get<uint64_t>(raw, 0x040);
-  h.arch = get<uint32_t>(raw, 0x048);
-  h.volnr = get<uint32_t>(raw, 0x04c);
-  h.build_arch = get<uint32_t>(raw, 0x050);
-  h.mem_size_real = get<uint64_t>(raw, 0x054);
-  h.mvdump = get<uint8_t>(raw, 0x05c);
-  h.cpu_cnt = get<uint16_t>(raw, 0x05d);
-  h.real_cpu_cnt = get<uint16_t>(raw, 0x05f);
-  h.zlib_version_s390 = get<uint8_t>(raw, 0x061);
-  h.zlib_entry_size = get<uint32_t>(raw, 0x062);
-  h.mvdump_sign = get<uint64_t>(raw, 0x200);
-  h.mvdump_zipl_time = get<uint64_t>(raw, 0x208);
+  h.magic = r.field<uint64_t>(0x000);
+  h.version = r.field<uint32_t>(0x008);
+  h.hdr_size = r.field<uint32_t>(0x00c);
+  h.dump_level = r.field<uint32_t>(0x010);
+  h.page_size = r.field<uint32_t>(0x014);
+  h.mem_size = r.field<uint64_t>(0x018);
+  h.mem_start = r.field<uint64_t>(0x020);
+  h.mem_end = r.field<uint64_t>(0x028);
+  h.num_pages = r.field<uint32_t>(0x030);
+  h.tod = r.field<uint64_t>(0x038);
+  h.cpu_id = r.field<uint64_t>(0x040);
+  h.arch = r.field<uint32_t>(0x048);
+  h.volnr = r.field<uint32_t>(0x04c);
+  h.build_arch = r.field<uint32_t>(0x050);
+  h.mem_size_real = r.field<uint64_t>(0x054);
+  h.mvdump = r.field<uint8_t>(0x05c);
+  h.cpu_cnt = r.field<uint16_t>(0x05d);
+  h.real_cpu_cnt = r.field<uint16_t>(0x05f);
+  h.zlib_version_s390 = r.field<uint8_t>(0x061);
+  h.zlib_entry_size = r.field<uint32_t>(0x062);
+  h.mvdump_sign = r.field<uint64_t>(0x200);
+  h.mvdump_zipl_time = r.field<uint64_t>(0x208);
   const uint32_t n = std::min<uint32_t>(h.cpu_cnt, kCpuMax);
   h.lc_vec.resize(n);
-  for (uint32_t i = 0; i < n; ++i) h.lc_vec[i] = get<uint32_t>(raw, 0x800 + 4 * i);
-  return h;
+  for (uint32_t i = 0; i < n; ++i) h.lc_vec[i] = r.field<uint32_t>(0x800 + 4 * i);
+  return r.finish(std::move(h));
 }
 
 std::vector<std::byte> encode_header(const Header& h) {
   std::vector<std::byte> out(kHeaderSize);
-  std::span<std::byte> b(out);
-  put<uint64_t>(b, 0x000, h.magic);
-  put<uint32_t>(b, 0x008, h.version);
-  put<uint32_t>(b, 0x00c, h.hdr_size);
-  put<uint32_t>(b, 0x010, h.dump_level);
-  put<uint32_t>(b, 0x014, h.page_size);
-  put<uint64_t>(b, 0x018, h.mem_size);
-  put<uint64_t>(b, 0x020, h.mem_start);
-  put<uint64_t>(b, 0x028, h.mem_end);
-  put<uint32_t>(b, 0x030, h.num_pages);
-  put<uint64_t>(b, 0x038, h.tod);
-  put<uint64_t>(b, 0x040, h.cpu_id);
-  put<uint32_t>(b, 0x048, h.arch);
-  put<uint32_t>(b, 0x04c, h.volnr);
-  put<uint32_t>(b, 0x050, h.build_arch);
-  put<uint64_t>(b, 0x054, h.mem_size_real);
-  put<uint8_t>(b, 0x05c, h.mvdump);
-  put<uint16_t>(b, 0x05d, h.cpu_cnt);
-  put<uint16_t>(b, 0x05f, h.real_cpu_cnt);
-  put<uint8_t>(b, 0x061, h.zlib_version_s390);
-  put<uint32_t>(b, 0x062, h.zlib_entry_size);
-  put<uint64_t>(b, 0x200, h.mvdump_sign);
-  put<uint64_t>(b, 0x208, h.mvdump_zipl_time);
+  ByteWriter w(out, kBe);
+  w.put<uint64_t>(0x000, h.magic);
+  w.put<uint32_t>(0x008, h.version);
+  w.put<uint32_t>(0x00c, h.hdr_size);
+  w.put<uint32_t>(0x010, h.dump_level);
+  w.put<uint32_t>(0x014, h.page_size);
+  w.put<uint64_t>(0x018, h.mem_size);
+  w.put<uint64_t>(0x020, h.mem_start);
+  w.put<uint64_t>(0x028, h.mem_end);
+  w.put<uint32_t>(0x030, h.num_pages);
+  w.put<uint64_t>(0x038, h.tod);
+  w.put<uint64_t>(0x040, h.cpu_id);
+  w.put<uint32_t>(0x048, h.arch);
+  w.put<uint32_t>(0x04c, h.volnr);
+  w.put<uint32_t>(0x050, h.build_arch);
+  w.put<uint64_t>(0x054, h.mem_size_real);
+  w.put<uint8_t>(0x05c, h.mvdump);
+  w.put<uint16_t>(0x05d, h.cpu_cnt);
+  w.put<uint16_t>(0x05f, h.real_cpu_cnt);
+  w.put<uint8_t>(0x061, h.zlib_version_s390);
+  w.put<uint32_t>(0x062, h.zlib_entry_size);
+  w.put<uint64_t>(0x200, h.mvdump_sign);
+  w.put<uint64_t>(0x208, h.mvdump_zipl_time);
   for (size_t i = 0; i < h.lc_vec.size() && i < kCpuMax; ++i) {
-    put<uint32_t>(b, 0x800 + 4 * i, h.lc_vec[i]);
+    w.put<uint32_t>(0x800 + 4 * i, h.lc_vec[i]);
   }
   return out;
 }
 
 std::vector<std::byte> encode_end_marker(uint64_t tod) {
   std::vector<std::byte> out(kEndMarkerSize);
-  put<uint64_t>(out, 0, kEndMarkerMagic);
-  put<uint64_t>(out, 8, tod);
+  ByteWriter w(out, kBe);
+  w.put<uint64_t>(0, kEndMarkerMagic);
+  w.put<uint64_t>(8, tod);
   return out;
 }
 
-SegmentHeader decode_segment_header(std::span<const std::byte> raw) {
+Result<SegmentHeader> decode_segment_header(std::span<const std::byte> raw) {
+  ByteReader r(raw, kBe);
   SegmentHeader s;
-  s.start = get<uint64_t>(raw, 0x00);
-  s.len = get<uint64_t>(raw, 0x08);
-  s.stop_marker = get<uint64_t>(raw, 0x10);
-  s.size_on_disk = get<uint32_t>(raw, 0x18);
-  s.entry_count = get<uint32_t>(raw, 0x30);
+  s.start = r.field<uint64_t>(0x00);
+  s.len = r.field<uint64_t>(0x08);
+  s.stop_marker = r.field<uint64_t>(0x10);
+  s.size_on_disk = r.field<uint32_t>(0x18);
+  s.entry_count = r.field<uint32_t>(0x30);
   const uint32_t n = std::min(s.entry_count, kSegmentMaxEntries);
   s.entry_offset.resize(n);
-  for (uint32_t i = 0; i < n; ++i) s.entry_offset[i] = get<uint32_t>(raw, 0x34 + 4 * i);
-  return s;
+  for (uint32_t i = 0; i < n; ++i) s.entry_offset[i] = r.field<uint32_t>(0x34 + 4 * i);
+  return r.finish(std::move(s));
 }
 
 int64_t tod_to_unix_seconds(uint64_t tod) {
@@ -124,39 +118,43 @@ uint64_t unix_seconds_to_tod(int64_t seconds) {
   return (us << 12) + kTodUnixEpoch;
 }
 
-std::vector<Note> lowcore_to_notes(std::span<const std::byte> sa, uint32_t prefix) {
-  auto at = [&](uint64_t lc_off) { return lc_off - kLcSaveStart; };
+Result<std::vector<Note>> lowcore_to_notes(std::span<const std::byte> save_area, uint32_t prefix) {
+  ByteReader sa(save_area, kBe);
+  // Copies `len` bytes of the lowcore at `lc_off` into a note's descriptor.
+  auto copy = [&](Note& n, size_t desc_off, uint64_t lc_off, size_t len) {
+    ByteWriter(n.desc, kBe).put_bytes(desc_off, sa.field_bytes(lc_off - kLcSaveStart, len));
+  };
   std::vector<Note> notes;
 
   Note pr = make_note("CORE", kNtPrstatus, kPrstatusSize);
-  std::memcpy(pr.desc.data() + kPrPswMask, sa.data() + at(kLcPsw), 16);
-  std::memcpy(pr.desc.data() + kPrGprs, sa.data() + at(kLcGprs), 128);
-  std::memcpy(pr.desc.data() + kPrAcrs, sa.data() + at(kLcAcrs), 64);
-  std::memcpy(pr.desc.data() + kPrOrigGpr2, sa.data() + at(kLcGprs) + 16, 8);
-  put<uint32_t>(pr.desc, kPrFpvalid, 1);
+  copy(pr, kPrPswMask, kLcPsw, 16);
+  copy(pr, kPrGprs, kLcGprs, 128);
+  copy(pr, kPrAcrs, kLcAcrs, 64);
+  copy(pr, kPrOrigGpr2, kLcGprs + 16, 8);
+  ByteWriter(pr.desc, kBe).put<uint32_t>(kPrFpvalid, 1);
   notes.push_back(std::move(pr));
 
   Note fp = make_note("CORE", kNtFpregset, kFpregsetSize);
-  std::memcpy(fp.desc.data(), sa.data() + at(kLcFpc), 4);
-  std::memcpy(fp.desc.data() + 8, sa.data() + at(kLcFprs), 128);
+  copy(fp, 0, kLcFpc, 4);
+  copy(fp, 8, kLcFprs, 128);
   notes.push_back(std::move(fp));
 
   Note timer = make_note("LINUX", kNtS390Timer, 8);
-  std::memcpy(timer.desc.data(), sa.data() + at(kLcTimer), 8);
+  copy(timer, 0, kLcTimer, 8);
   notes.push_back(std::move(timer));
   Note todcmp = make_note("LINUX", kNtS390Todcmp, 8);
-  std::memcpy(todcmp.desc.data(), sa.data() + at(kLcClockCmp), 8);
+  copy(todcmp, 0, kLcClockCmp, 8);
   notes.push_back(std::move(todcmp));
   Note todpreg = make_note("LINUX", kNtS390Todpreg, 4);
-  std::memcpy(todpreg.desc.data(), sa.data() + at(kLcTodPreg), 4);
+  copy(todpreg, 0, kLcTodPreg, 4);
   notes.push_back(std::move(todpreg));
   Note ctrs = make_note("LINUX", kNtS390Ctrs, 128);
-  std::memcpy(ctrs.desc.data(), sa.data() + at(kLcCrs), 128);
+  copy(ctrs, 0, kLcCrs, 128);
   notes.push_back(std::move(ctrs));
   Note pfx = make_note("LINUX", kNtS390Prefix, 4);
-  put<uint32_t>(pfx.desc, 0, prefix);
+  ByteWriter(pfx.desc, kBe).put<uint32_t>(0, prefix);
   notes.push_back(std::move(pfx));
-  return notes;
+  return sa.finish(std::move(notes));
 }
 
 std::vector<CpuNotes> group_cpu_notes(const std::vector<Note>& notes) {
@@ -186,7 +184,7 @@ std::vector<CpuNotes> group_cpu_notes(const std::vector<Note>& notes) {
           c.ctrs = &n;
           break;
         case kNtS390Prefix:
-          if (n.desc.size() >= 4) c.prefix = load<uint32_t>(n.desc.data(), kBe);
+          if (auto v = ByteReader(n.desc, kBe).peek<uint32_t>(0)) c.prefix = *v;
           break;
         default:
           break;
@@ -196,21 +194,24 @@ std::vector<CpuNotes> group_cpu_notes(const std::vector<Note>& notes) {
   return cpus;
 }
 
-void notes_to_save_area(const CpuNotes& cpu, std::span<std::byte> sa) {
-  auto at = [&](uint64_t lc_off) { return sa.data() + (lc_off - kLcSaveStart); };
-  auto copy = [](std::byte* dst, const Note* n, size_t off, size_t len) {
-    if (n && n->desc.size() >= off + len) std::memcpy(dst, n->desc.data() + off, len);
+void notes_to_save_area(const CpuNotes& cpu, std::span<std::byte> save_area) {
+  ByteWriter sa(save_area, kBe);
+  // Copies `len` bytes of a note's descriptor, when it has them, to the lowcore at `lc_off`.
+  auto copy = [&](uint64_t lc_off, const Note* n, size_t off, size_t len) {
+    if (n && n->desc.size() >= off + len) {
+      sa.put_bytes(lc_off - kLcSaveStart, std::span(n->desc).subspan(off, len));
+    }
   };
-  copy(at(kLcPsw), cpu.prstatus, kPrPswMask, 16);
-  copy(at(kLcGprs), cpu.prstatus, kPrGprs, 128);
-  copy(at(kLcAcrs), cpu.prstatus, kPrAcrs, 64);
-  copy(at(kLcFpc), cpu.fpregset, 0, 4);
-  copy(at(kLcFprs), cpu.fpregset, 8, 128);
-  copy(at(kLcTimer), cpu.timer, 0, 8);
-  copy(at(kLcClockCmp), cpu.todcmp, 0, 8);
-  copy(at(kLcTodPreg), cpu.todpreg, 0, 4);
-  copy(at(kLcCrs), cpu.ctrs, 0, 128);
-  if (cpu.prefix) store<uint32_t>(at(kLcPrefix), *cpu.prefix, kBe);
+  copy(kLcPsw, cpu.prstatus, kPrPswMask, 16);
+  copy(kLcGprs, cpu.prstatus, kPrGprs, 128);
+  copy(kLcAcrs, cpu.prstatus, kPrAcrs, 64);
+  copy(kLcFpc, cpu.fpregset, 0, 4);
+  copy(kLcFprs, cpu.fpregset, 8, 128);
+  copy(kLcTimer, cpu.timer, 0, 8);
+  copy(kLcClockCmp, cpu.todcmp, 0, 8);
+  copy(kLcTodPreg, cpu.todpreg, 0, 4);
+  copy(kLcCrs, cpu.ctrs, 0, 128);
+  if (cpu.prefix) sa.put<uint32_t>(kLcPrefix - kLcSaveStart, *cpu.prefix);
 }
 
 }  // namespace dumpfmt::detail::s390

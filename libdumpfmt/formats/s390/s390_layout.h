@@ -8,7 +8,9 @@
 #include <span>
 #include <vector>
 
+#include "dumpfmt/bytes.h"
 #include "dumpfmt/dump.h"
+#include "dumpfmt/result.h"
 
 namespace dumpfmt::detail::s390 {
 
@@ -55,8 +57,9 @@ struct Header {
   std::vector<uint32_t> lc_vec;  // min(cpu_cnt, kCpuMax) prefixes
 };
 
-/// Decodes the 0x1000-byte header (no validation beyond the layout).
-Header decode_header(std::span<const std::byte> raw);
+/// Decodes the 0x1000-byte header (no validation beyond the layout); a
+/// shorter `raw` is Errc::truncated.
+Result<Header> decode_header(std::span<const std::byte> raw);
 /// Encodes a header into exactly kHeaderSize bytes.
 std::vector<std::byte> encode_header(const Header& h);
 /// The 16-byte end marker.
@@ -71,7 +74,8 @@ struct SegmentHeader {
   uint32_t entry_count = 0;
   std::vector<uint32_t> entry_offset;
 };
-SegmentHeader decode_segment_header(std::span<const std::byte> raw);  // raw: kSegmentHeaderSize
+Result<SegmentHeader> decode_segment_header(
+    std::span<const std::byte> raw);  // raw: kSegmentHeaderSize
 
 /// TOD clock (bit 51 = 1 µs, epoch 1900) <-> Unix time, as zgetdump converts.
 int64_t tod_to_unix_seconds(uint64_t tod);
@@ -113,7 +117,7 @@ constexpr size_t kFpregsetSize = 136;  // fpc, pad, fprs[16]
 
 /// Converts one CPU's 64-bit lowcore save area (bytes kLcSaveStart..kLcSaveEnd)
 /// into the notes zgetdump would write for it.
-std::vector<Note> lowcore_to_notes(std::span<const std::byte> save_area, uint32_t prefix);
+Result<std::vector<Note>> lowcore_to_notes(std::span<const std::byte> save_area, uint32_t prefix);
 
 /// One CPU's register state gathered from notes; fields absent in the notes stay unset.
 struct CpuNotes {

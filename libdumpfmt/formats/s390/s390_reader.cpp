@@ -233,14 +233,16 @@ struct Opener {
     if (off > f.size() || f.size() - off < kEndMarkerSize) return ok();  // truncation handled later
     std::byte raw[kEndMarkerSize];
     DUMPFMT_TRY(f.read_at(off, raw));
-    if (load<uint64_t>(raw, Endian::big) != kEndMarkerMagic) {
+    ByteReader r(raw, Endian::big, off);
+    DUMPFMT_TRY_ASSIGN(const uint64_t magic, r.peek<uint64_t>(0));
+    if (magic != kEndMarkerMagic) {
       warn(file_error(Errc::corrupt, f, off,
                       "no DUMP_END end marker after the memory image; the dump may be "
                       "incomplete or damaged")
                .message);
       return ok();
     }
-    end_tod = load<uint64_t>(raw + 8, Endian::big);
+    DUMPFMT_TRY_ASSIGN(end_tod, r.peek<uint64_t>(8));
     end_found = true;
     if (end_tod < h.tod) {
       warn(file_error(Errc::corrupt, f, off + 8,
@@ -283,7 +285,7 @@ struct Opener {
         return false;
       }
       DUMPFMT_TRY_ASSIGN(auto raw, read_vector(f, off, kSegmentHeaderSize));
-      SegmentHeader s = decode_segment_header(raw);
+      DUMPFMT_TRY_ASSIGN(SegmentHeader s, decode_segment_header(raw));
       if (v.h.mvdump && s.len == 0 && s.start == 0 && !s.stop_marker) return false;  // unused
       uint64_t seg_end;
       if (!checked_add(s.start, s.len, &seg_end) || seg_end > src.mem_size_ ||
@@ -353,7 +355,7 @@ Result<bool> probe(const File& f) {
   if (f.size() < 8) return false;
   std::byte raw[8];
   DUMPFMT_TRY(f.read_at(0, raw));
-  const uint64_t m = load<uint64_t>(raw, Endian::big);
+  DUMPFMT_TRY_ASSIGN(const uint64_t m, ByteReader(raw, Endian::big).peek<uint64_t>(0));
   return m == kMagic || m == kMagicExt;
 }
 
@@ -504,9 +506,8 @@ Result<std::unique_ptr<PageSource>> open(std::vector<std::unique_ptr<File>> file
       }
       std::vector<std::byte> sa(kLcSaveEnd - kLcSaveStart);
       DUMPFMT_TRY(src->read_mem(pfx + kLcSaveStart, sa));
-      for (Note& n : lowcore_to_notes(sa, static_cast<uint32_t>(pfx))) {
-        info.notes.push_back(std::move(n));
-      }
+      DUMPFMT_TRY_ASSIGN(auto notes, lowcore_to_notes(sa, static_cast<uint32_t>(pfx)));
+      for (Note& n : notes) info.notes.push_back(std::move(n));
     }
   }
 

@@ -10,25 +10,6 @@ namespace {
 
 constexpr Endian kLe = Endian::little;
 
-template <class T>
-T get(std::span<const std::byte> b, size_t off) {
-  return load<T>(b.data() + off, kLe);
-}
-template <class T>
-void put(std::span<std::byte> b, size_t off, T v) {
-  store<T>(b.data() + off, v, kLe);
-}
-template <size_t N>
-std::array<std::byte, N> get_array(std::span<const std::byte> b, size_t off) {
-  std::array<std::byte, N> a;
-  std::memcpy(a.data(), b.data() + off, N);
-  return a;
-}
-template <size_t N>
-void put_array(std::span<std::byte> b, size_t off, const std::array<std::byte, N>& a) {
-  std::memcpy(b.data() + off, a.data(), N);
-}
-
 // Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
@@ -74,41 +55,42 @@ constexpr size_t kQemuCr = 392;
 
 }  // namespace
 
-PartHeader decode_part_header(std::span<const std::byte> raw) {
+Result<PartHeader> decode_part_header(std::span<const std::byte> raw) {
+  ByteReader r(raw, kLe);
   PartHeader p;
-  p.signature1 = get<uint32_t>(raw, 0);
-  p.signature2 = get<uint32_t>(raw, 4);
-  p.enable = get<uint32_t>(raw, 8);
-  p.reboot = get<uint32_t>(raw, 12);
-  p.compress = get<uint32_t>(raw, 16);
-  p.recycle = get<uint32_t>(raw, 20);
-  p.sadump_id = get_array<16>(raw, 88);
-  p.disk_set_id = get_array<16>(raw, 104);
-  p.vol_id = get_array<16>(raw, 120);
-  p.time_stamp = get_array<16>(raw, 136);
-  p.set_disk_set = get<uint32_t>(raw, 152);
-  p.used_device = get<uint64_t>(raw, 160);
-  return p;
+  p.signature1 = r.field<uint32_t>(0);
+  p.signature2 = r.field<uint32_t>(4);
+  p.enable = r.field<uint32_t>(8);
+  p.reboot = r.field<uint32_t>(12);
+  p.compress = r.field<uint32_t>(16);
+  p.recycle = r.field<uint32_t>(20);
+  p.sadump_id = r.field_array<16>(88);
+  p.disk_set_id = r.field_array<16>(104);
+  p.vol_id = r.field_array<16>(120);
+  p.time_stamp = r.field_array<16>(136);
+  p.set_disk_set = r.field<uint32_t>(152);
+  p.used_device = r.field<uint64_t>(160);
+  return r.finish(p);
 }
 
 std::vector<std::byte> encode_part_header(const PartHeader& p, uint32_t block_size) {
   std::vector<std::byte> out(block_size);
-  std::span<std::byte> b(out);
-  put<uint32_t>(b, 0, p.signature1);
-  put<uint32_t>(b, 4, p.signature2);
-  put<uint32_t>(b, 8, p.enable);
-  put<uint32_t>(b, 12, p.reboot);
-  put<uint32_t>(b, 16, p.compress);
-  put<uint32_t>(b, 20, p.recycle);
-  put_array(b, 88, p.sadump_id);
-  put_array(b, 104, p.disk_set_id);
-  put_array(b, 120, p.vol_id);
-  put_array(b, 136, p.time_stamp);
-  put<uint32_t>(b, 152, p.set_disk_set);
-  put<uint64_t>(b, 160, p.used_device);
+  ByteWriter w(out, kLe);
+  w.put<uint32_t>(0, p.signature1);
+  w.put<uint32_t>(4, p.signature2);
+  w.put<uint32_t>(8, p.enable);
+  w.put<uint32_t>(12, p.reboot);
+  w.put<uint32_t>(16, p.compress);
+  w.put<uint32_t>(20, p.recycle);
+  w.put_bytes(88, p.sadump_id);
+  w.put_bytes(104, p.disk_set_id);
+  w.put_bytes(120, p.vol_id);
+  w.put_bytes(136, p.time_stamp);
+  w.put<uint32_t>(152, p.set_disk_set);
+  w.put<uint64_t>(160, p.used_device);
   uint32_t m = 0;
   for (size_t off = kMagicOff; off + 4 <= block_size; off += 4) {
-    put<uint32_t>(b, off, m);
+    w.put<uint32_t>(off, m);
     m = (m + 7) * 11;
   }
   return out;
@@ -116,10 +98,11 @@ std::vector<std::byte> encode_part_header(const PartHeader& p, uint32_t block_si
 
 std::optional<uint32_t> magic_block_size(std::span<const std::byte> block) {
   if (block.size() < kMagicOff + 4) return std::nullopt;
-  uint32_t prev = get<uint32_t>(block, kMagicOff);
+  ByteReader r(block, kLe);
+  uint32_t prev = r.field<uint32_t>(kMagicOff);
   size_t off = kMagicOff + 4;
-  while (off + 4 <= block.size() && get<uint32_t>(block, off) == (prev + 7) * 11) {
-    prev = get<uint32_t>(block, off);
+  while (off + 4 <= block.size() && r.field<uint32_t>(off) == (prev + 7) * 11) {
+    prev = r.field<uint32_t>(off);
     off += 4;
   }
   if (off + 4 > block.size() && off != block.size()) return std::nullopt;
@@ -127,83 +110,86 @@ std::optional<uint32_t> magic_block_size(std::span<const std::byte> block) {
   return static_cast<uint32_t>(off);
 }
 
-MediaHeader decode_media_header(std::span<const std::byte> raw) {
+Result<MediaHeader> decode_media_header(std::span<const std::byte> raw) {
+  ByteReader r(raw, kLe);
   MediaHeader m;
-  m.sadump_id = get_array<16>(raw, 0);
-  m.disk_set_id = get_array<16>(raw, 16);
-  m.time_stamp = get_array<16>(raw, 32);
-  m.sequential_num = get<uint8_t>(raw, 48);
-  return m;
+  m.sadump_id = r.field_array<16>(0);
+  m.disk_set_id = r.field_array<16>(16);
+  m.time_stamp = r.field_array<16>(32);
+  m.sequential_num = r.field<uint8_t>(48);
+  return r.finish(m);
 }
 
 std::vector<std::byte> encode_media_header(const MediaHeader& m) {
   std::vector<std::byte> out(kDefaultBlockSize);
-  std::span<std::byte> b(out);
-  put_array(b, 0, m.sadump_id);
-  put_array(b, 16, m.disk_set_id);
-  put_array(b, 32, m.time_stamp);
-  put<uint8_t>(b, 48, m.sequential_num);
+  ByteWriter w(out, kLe);
+  w.put_bytes(0, m.sadump_id);
+  w.put_bytes(16, m.disk_set_id);
+  w.put_bytes(32, m.time_stamp);
+  w.put<uint8_t>(48, m.sequential_num);
   return out;
 }
 
-DumpHeader decode_dump_header(std::span<const std::byte> raw) {
+Result<DumpHeader> decode_dump_header(std::span<const std::byte> raw) {
+  ByteReader r(raw, kLe);
   DumpHeader h;
-  std::memcpy(h.signature.data(), raw.data(), 8);
-  h.header_version = get<uint32_t>(raw, 8);
-  h.timestamp = get_array<16>(raw, 16);
-  h.status = get<uint32_t>(raw, 32);
-  h.compress = get<uint32_t>(raw, 36);
-  h.block_size = get<uint32_t>(raw, 40);
-  h.extra_hdr_size = get<uint32_t>(raw, 44);
-  h.sub_hdr_size = get<uint32_t>(raw, 48);
-  h.bitmap_blocks = get<uint32_t>(raw, 52);
-  h.dumpable_bitmap_blocks = get<uint32_t>(raw, 56);
-  h.max_mapnr = get<uint32_t>(raw, 60);
-  h.total_ram_blocks = get<uint32_t>(raw, 64);
-  h.device_blocks = get<uint32_t>(raw, 68);
-  h.written_blocks = get<uint32_t>(raw, 72);
-  h.current_cpu = get<uint32_t>(raw, 76);
-  h.nr_cpus = get<uint32_t>(raw, 80);
-  h.max_mapnr_64 = get<uint64_t>(raw, 88);
-  h.total_ram_blocks_64 = get<uint64_t>(raw, 96);
-  h.device_blocks_64 = get<uint64_t>(raw, 104);
-  h.written_blocks_64 = get<uint64_t>(raw, 112);
-  return h;
+  const auto sig = r.field_array<8>(0);
+  std::memcpy(h.signature.data(), sig.data(), sig.size());
+  h.header_version = r.field<uint32_t>(8);
+  h.timestamp = r.field_array<16>(16);
+  h.status = r.field<uint32_t>(32);
+  h.compress = r.field<uint32_t>(36);
+  h.block_size = r.field<uint32_t>(40);
+  h.extra_hdr_size = r.field<uint32_t>(44);
+  h.sub_hdr_size = r.field<uint32_t>(48);
+  h.bitmap_blocks = r.field<uint32_t>(52);
+  h.dumpable_bitmap_blocks = r.field<uint32_t>(56);
+  h.max_mapnr = r.field<uint32_t>(60);
+  h.total_ram_blocks = r.field<uint32_t>(64);
+  h.device_blocks = r.field<uint32_t>(68);
+  h.written_blocks = r.field<uint32_t>(72);
+  h.current_cpu = r.field<uint32_t>(76);
+  h.nr_cpus = r.field<uint32_t>(80);
+  h.max_mapnr_64 = r.field<uint64_t>(88);
+  h.total_ram_blocks_64 = r.field<uint64_t>(96);
+  h.device_blocks_64 = r.field<uint64_t>(104);
+  h.written_blocks_64 = r.field<uint64_t>(112);
+  return r.finish(h);
 }
 
 std::vector<std::byte> encode_dump_header(const DumpHeader& h) {
   std::vector<std::byte> out(kHeaderSize);
-  std::span<std::byte> b(out);
-  std::memcpy(out.data(), h.signature.data(), 8);
-  put<uint32_t>(b, 8, h.header_version);
-  put_array(b, 16, h.timestamp);
-  put<uint32_t>(b, 32, h.status);
-  put<uint32_t>(b, 36, h.compress);
-  put<uint32_t>(b, 40, h.block_size);
-  put<uint32_t>(b, 44, h.extra_hdr_size);
-  put<uint32_t>(b, 48, h.sub_hdr_size);
-  put<uint32_t>(b, 52, h.bitmap_blocks);
-  put<uint32_t>(b, 56, h.dumpable_bitmap_blocks);
-  put<uint32_t>(b, 60, h.max_mapnr);
-  put<uint32_t>(b, 64, h.total_ram_blocks);
-  put<uint32_t>(b, 68, h.device_blocks);
-  put<uint32_t>(b, 72, h.written_blocks);
-  put<uint32_t>(b, 76, h.current_cpu);
-  put<uint32_t>(b, 80, h.nr_cpus);
-  put<uint64_t>(b, 88, h.max_mapnr_64);
-  put<uint64_t>(b, 96, h.total_ram_blocks_64);
-  put<uint64_t>(b, 104, h.device_blocks_64);
-  put<uint64_t>(b, 112, h.written_blocks_64);
+  ByteWriter w(out, kLe);
+  w.put_bytes(0, std::as_bytes(std::span(h.signature)));
+  w.put<uint32_t>(8, h.header_version);
+  w.put_bytes(16, h.timestamp);
+  w.put<uint32_t>(32, h.status);
+  w.put<uint32_t>(36, h.compress);
+  w.put<uint32_t>(40, h.block_size);
+  w.put<uint32_t>(44, h.extra_hdr_size);
+  w.put<uint32_t>(48, h.sub_hdr_size);
+  w.put<uint32_t>(52, h.bitmap_blocks);
+  w.put<uint32_t>(56, h.dumpable_bitmap_blocks);
+  w.put<uint32_t>(60, h.max_mapnr);
+  w.put<uint32_t>(64, h.total_ram_blocks);
+  w.put<uint32_t>(68, h.device_blocks);
+  w.put<uint32_t>(72, h.written_blocks);
+  w.put<uint32_t>(76, h.current_cpu);
+  w.put<uint32_t>(80, h.nr_cpus);
+  w.put<uint64_t>(88, h.max_mapnr_64);
+  w.put<uint64_t>(96, h.total_ram_blocks_64);
+  w.put<uint64_t>(104, h.device_blocks_64);
+  w.put<uint64_t>(112, h.written_blocks_64);
   return out;
 }
 
 std::optional<int64_t> efi_time_to_unix(const EfiTimeRaw& t) {
-  std::span<const std::byte> b(t);
-  const uint16_t year = get<uint16_t>(b, 0);
-  const uint8_t month = get<uint8_t>(b, 2), day = get<uint8_t>(b, 3);
-  const uint8_t hour = get<uint8_t>(b, 4), minute = get<uint8_t>(b, 5);
-  const uint8_t second = get<uint8_t>(b, 6);
-  const int16_t tz = get<int16_t>(b, 12);
+  ByteReader r(t, kLe);  // a whole EfiTimeRaw: every field fits
+  const uint16_t year = r.field<uint16_t>(0);
+  const uint8_t month = r.field<uint8_t>(2), day = r.field<uint8_t>(3);
+  const uint8_t hour = r.field<uint8_t>(4), minute = r.field<uint8_t>(5);
+  const uint8_t second = r.field<uint8_t>(6);
+  const int16_t tz = r.field<int16_t>(12);
   if (year < 1900 || year > 9999 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
       minute > 59 || second > 59) {
     return std::nullopt;
@@ -216,7 +202,7 @@ std::optional<int64_t> efi_time_to_unix(const EfiTimeRaw& t) {
 
 EfiTimeRaw unix_to_efi_time(int64_t seconds) {
   EfiTimeRaw t{};
-  std::span<std::byte> b(t);
+  ByteWriter w(t, kLe);
   int64_t days = seconds / 86400;
   int64_t rem = seconds % 86400;
   if (rem < 0) {
@@ -226,65 +212,70 @@ EfiTimeRaw unix_to_efi_time(int64_t seconds) {
   int64_t y;
   unsigned m, d;
   civil_from_days(days, &y, &m, &d);
-  put<uint16_t>(b, 0, static_cast<uint16_t>(y));
-  put<uint8_t>(b, 2, static_cast<uint8_t>(m));
-  put<uint8_t>(b, 3, static_cast<uint8_t>(d));
-  put<uint8_t>(b, 4, static_cast<uint8_t>(rem / 3600));
-  put<uint8_t>(b, 5, static_cast<uint8_t>(rem / 60 % 60));
-  put<uint8_t>(b, 6, static_cast<uint8_t>(rem % 60));
-  put<int16_t>(b, 12, 0);  // UTC
+  w.put<uint16_t>(0, static_cast<uint16_t>(y));
+  w.put<uint8_t>(2, static_cast<uint8_t>(m));
+  w.put<uint8_t>(3, static_cast<uint8_t>(d));
+  w.put<uint8_t>(4, static_cast<uint8_t>(rem / 3600));
+  w.put<uint8_t>(5, static_cast<uint8_t>(rem / 60 % 60));
+  w.put<uint8_t>(6, static_cast<uint8_t>(rem % 60));
+  w.put<int16_t>(12, 0);  // UTC
   return t;
 }
 
-CpuState smram_to_state(std::span<const std::byte> sm) {
+Result<CpuState> smram_to_state(std::span<const std::byte> smram) {
+  ByteReader sm(smram, kLe);
   CpuState s;
-  for (const GprMap& g : kGprs) s.regs[g.reg] = get<uint64_t>(sm, g.smram);
-  for (size_t i = 0; i < std::size(kSegs); ++i) s.regs[kSegs[i]] = get<uint32_t>(sm, kSmEs + 4 * i);
-  s.regs[kRip] = get<uint64_t>(sm, kSmRip);
-  s.regs[kEflags] = get<uint64_t>(sm, kSmRflags);
+  for (const GprMap& g : kGprs) s.regs[g.reg] = sm.field<uint64_t>(g.smram);
+  for (size_t i = 0; i < std::size(kSegs); ++i)
+    s.regs[kSegs[i]] = sm.field<uint32_t>(kSmEs + 4 * i);
+  s.regs[kRip] = sm.field<uint64_t>(kSmRip);
+  s.regs[kEflags] = sm.field<uint64_t>(kSmRflags);
   s.regs[kOrigRax] = s.regs[kRax];  // what makedumpfile reports too
-  s.cr0 = get<uint64_t>(sm, kSmCr0);
-  s.cr3 = get<uint64_t>(sm, kSmCr3);
-  s.cr4 = get<uint32_t>(sm, kSmCr4);
-  s.efer = get<uint64_t>(sm, kSmEfer);
-  s.idt_base = (uint64_t{get<uint32_t>(sm, kSmIdtHi)} << 32) | get<uint32_t>(sm, kSmIdtLo);
-  s.gdt_base = (uint64_t{get<uint32_t>(sm, kSmGdtHi)} << 32) | get<uint32_t>(sm, kSmGdtLo);
-  s.idt_limit = get<uint32_t>(sm, kSmIdtLimit);
-  s.gdt_limit = get<uint32_t>(sm, kSmGdtLimit);
-  return s;
+  s.cr0 = sm.field<uint64_t>(kSmCr0);
+  s.cr3 = sm.field<uint64_t>(kSmCr3);
+  s.cr4 = sm.field<uint32_t>(kSmCr4);
+  s.efer = sm.field<uint64_t>(kSmEfer);
+  s.idt_base = (uint64_t{sm.field<uint32_t>(kSmIdtHi)} << 32) | sm.field<uint32_t>(kSmIdtLo);
+  s.gdt_base = (uint64_t{sm.field<uint32_t>(kSmGdtHi)} << 32) | sm.field<uint32_t>(kSmGdtLo);
+  s.idt_limit = sm.field<uint32_t>(kSmIdtLimit);
+  s.gdt_limit = sm.field<uint32_t>(kSmGdtLimit);
+  return sm.finish(s);
 }
 
-void state_to_smram(const CpuState& s, std::span<std::byte> sm) {
-  for (const GprMap& g : kGprs) put<uint64_t>(sm, g.smram, s.regs[g.reg]);
+void state_to_smram(const CpuState& s, std::span<std::byte> smram) {
+  ByteWriter sm(smram, kLe);
+  for (const GprMap& g : kGprs) sm.put<uint64_t>(g.smram, s.regs[g.reg]);
   for (size_t i = 0; i < std::size(kSegs); ++i) {
-    put<uint32_t>(sm, kSmEs + 4 * i, static_cast<uint32_t>(s.regs[kSegs[i]]));
+    sm.put<uint32_t>(kSmEs + 4 * i, static_cast<uint32_t>(s.regs[kSegs[i]]));
   }
-  put<uint64_t>(sm, kSmRip, s.regs[kRip]);
-  put<uint64_t>(sm, kSmRflags, s.regs[kEflags]);
-  put<uint64_t>(sm, kSmCr0, s.cr0.value_or(0));
-  put<uint64_t>(sm, kSmCr3, s.cr3.value_or(0));
-  put<uint32_t>(sm, kSmCr4, static_cast<uint32_t>(s.cr4.value_or(0)));
-  put<uint64_t>(sm, kSmEfer, s.efer.value_or(0));
+  sm.put<uint64_t>(kSmRip, s.regs[kRip]);
+  sm.put<uint64_t>(kSmRflags, s.regs[kEflags]);
+  sm.put<uint64_t>(kSmCr0, s.cr0.value_or(0));
+  sm.put<uint64_t>(kSmCr3, s.cr3.value_or(0));
+  sm.put<uint32_t>(kSmCr4, static_cast<uint32_t>(s.cr4.value_or(0)));
+  sm.put<uint64_t>(kSmEfer, s.efer.value_or(0));
   const uint64_t idt = s.idt_base.value_or(0), gdt = s.gdt_base.value_or(0);
-  put<uint32_t>(sm, kSmIdtHi, static_cast<uint32_t>(idt >> 32));
-  put<uint32_t>(sm, kSmIdtLo, static_cast<uint32_t>(idt));
-  put<uint32_t>(sm, kSmGdtHi, static_cast<uint32_t>(gdt >> 32));
-  put<uint32_t>(sm, kSmGdtLo, static_cast<uint32_t>(gdt));
-  put<uint32_t>(sm, kSmIdtLimit, s.idt_limit);
-  put<uint32_t>(sm, kSmGdtLimit, s.gdt_limit);
+  sm.put<uint32_t>(kSmIdtHi, static_cast<uint32_t>(idt >> 32));
+  sm.put<uint32_t>(kSmIdtLo, static_cast<uint32_t>(idt));
+  sm.put<uint32_t>(kSmGdtHi, static_cast<uint32_t>(gdt >> 32));
+  sm.put<uint32_t>(kSmGdtLo, static_cast<uint32_t>(gdt));
+  sm.put<uint32_t>(kSmIdtLimit, s.idt_limit);
+  sm.put<uint32_t>(kSmGdtLimit, s.gdt_limit);
 }
 
 std::vector<std::byte> state_to_prstatus64(const CpuState& s, uint32_t pid) {
   std::vector<std::byte> d(336);
-  put<uint32_t>(d, 32, pid);
-  for (size_t i = 0; i < s.regs.size(); ++i) put<uint64_t>(d, 112 + 8 * i, s.regs[i]);
+  ByteWriter w(d, kLe);
+  w.put<uint32_t>(32, pid);
+  for (size_t i = 0; i < s.regs.size(); ++i) w.put<uint64_t>(112 + 8 * i, s.regs[i]);
   return d;
 }
 
 std::optional<CpuState> prstatus64_to_state(std::span<const std::byte> desc) {
-  if (desc.size() < 112 + 27 * 8) return std::nullopt;
+  ByteReader r(desc, kLe);
   CpuState s;
-  for (size_t i = 0; i < s.regs.size(); ++i) s.regs[i] = get<uint64_t>(desc, 112 + 8 * i);
+  for (size_t i = 0; i < s.regs.size(); ++i) s.regs[i] = r.field<uint64_t>(112 + 8 * i);
+  if (!r.finish()) return std::nullopt;
   return s;
 }
 
@@ -296,54 +287,59 @@ constexpr Reg kI386Regs[] = {kRbx, kRcx, kRdx,     kRsi, kRdi, kRbp,    kRax, kD
 
 std::vector<std::byte> state_to_prstatus32(const CpuState& s, uint32_t pid) {
   std::vector<std::byte> d(144);
-  put<uint32_t>(d, 24, pid);
+  ByteWriter w(d, kLe);
+  w.put<uint32_t>(24, pid);
   for (size_t i = 0; i < std::size(kI386Regs); ++i) {
-    put<uint32_t>(d, 72 + 4 * i, static_cast<uint32_t>(s.regs[kI386Regs[i]]));
+    w.put<uint32_t>(72 + 4 * i, static_cast<uint32_t>(s.regs[kI386Regs[i]]));
   }
   return d;
 }
 
 std::optional<CpuState> prstatus32_to_state(std::span<const std::byte> desc) {
-  if (desc.size() < 72 + 17 * 4) return std::nullopt;
+  ByteReader r(desc, kLe);
   CpuState s;
   for (size_t i = 0; i < std::size(kI386Regs); ++i) {
-    s.regs[kI386Regs[i]] = get<uint32_t>(desc, 72 + 4 * i);
+    s.regs[kI386Regs[i]] = r.field<uint32_t>(72 + 4 * i);
   }
+  if (!r.finish()) return std::nullopt;
   return s;
 }
 
-void merge_qemu_note(std::span<const std::byte> d, CpuState& s) {
-  if (d.size() < kQemuSize) return;
-  auto seg_base = [&](size_t i) { return get<uint64_t>(d, kQemuSegs + 24 * i + 16); };
-  auto seg_limit = [&](size_t i) { return get<uint32_t>(d, kQemuSegs + 24 * i + 4); };
+void merge_qemu_note(std::span<const std::byte> desc, CpuState& s) {
+  // A short note is left out whole rather than merged in part.
+  if (desc.size() < kQemuSize) return;
+  ByteReader d(desc, kLe);
+  auto seg_base = [&](size_t i) { return d.field<uint64_t>(kQemuSegs + 24 * i + 16); };
+  auto seg_limit = [&](size_t i) { return d.field<uint32_t>(kQemuSegs + 24 * i + 4); };
   s.gdt_base = seg_base(8);
   s.gdt_limit = seg_limit(8);
   s.idt_base = seg_base(9);
   s.idt_limit = seg_limit(9);
-  s.cr0 = get<uint64_t>(d, kQemuCr + 0);
-  s.cr3 = get<uint64_t>(d, kQemuCr + 24);
-  s.cr4 = get<uint64_t>(d, kQemuCr + 32);
+  s.cr0 = d.field<uint64_t>(kQemuCr + 0);
+  s.cr3 = d.field<uint64_t>(kQemuCr + 24);
+  s.cr4 = d.field<uint64_t>(kQemuCr + 32);
 }
 
 std::vector<std::byte> state_to_qemu_note(const CpuState& s) {
-  std::vector<std::byte> d(kQemuSize);
-  put<uint32_t>(d, 0, 1);  // version
-  put<uint32_t>(d, 4, static_cast<uint32_t>(kQemuSize));
+  std::vector<std::byte> out(kQemuSize);
+  ByteWriter d(out, kLe);
+  d.put<uint32_t>(0, 1);  // version
+  d.put<uint32_t>(4, static_cast<uint32_t>(kQemuSize));
   for (size_t i = 0; i < std::size(kQemuRegs); ++i)
-    put<uint64_t>(d, 8 + 8 * i, s.regs[kQemuRegs[i]]);
+    d.put<uint64_t>(8 + 8 * i, s.regs[kQemuRegs[i]]);
   for (size_t i = 0; i < std::size(kQemuSegRegs); ++i) {
-    put<uint32_t>(d, kQemuSegs + 24 * i, static_cast<uint32_t>(s.regs[kQemuSegRegs[i]]));
+    d.put<uint32_t>(kQemuSegs + 24 * i, static_cast<uint32_t>(s.regs[kQemuSegRegs[i]]));
   }
-  put<uint64_t>(d, kQemuSegs + 24 * 3 + 16, s.regs[kFsBase]);
-  put<uint64_t>(d, kQemuSegs + 24 * 4 + 16, s.regs[kGsBase]);
-  put<uint32_t>(d, kQemuSegs + 24 * 8 + 4, s.gdt_limit);
-  put<uint64_t>(d, kQemuSegs + 24 * 8 + 16, s.gdt_base.value_or(0));
-  put<uint32_t>(d, kQemuSegs + 24 * 9 + 4, s.idt_limit);
-  put<uint64_t>(d, kQemuSegs + 24 * 9 + 16, s.idt_base.value_or(0));
-  put<uint64_t>(d, kQemuCr + 0, s.cr0.value_or(0));
-  put<uint64_t>(d, kQemuCr + 24, s.cr3.value_or(0));
-  put<uint64_t>(d, kQemuCr + 32, s.cr4.value_or(0));
-  return d;
+  d.put<uint64_t>(kQemuSegs + 24 * 3 + 16, s.regs[kFsBase]);
+  d.put<uint64_t>(kQemuSegs + 24 * 4 + 16, s.regs[kGsBase]);
+  d.put<uint32_t>(kQemuSegs + 24 * 8 + 4, s.gdt_limit);
+  d.put<uint64_t>(kQemuSegs + 24 * 8 + 16, s.gdt_base.value_or(0));
+  d.put<uint32_t>(kQemuSegs + 24 * 9 + 4, s.idt_limit);
+  d.put<uint64_t>(kQemuSegs + 24 * 9 + 16, s.idt_base.value_or(0));
+  d.put<uint64_t>(kQemuCr + 0, s.cr0.value_or(0));
+  d.put<uint64_t>(kQemuCr + 24, s.cr3.value_or(0));
+  d.put<uint64_t>(kQemuCr + 32, s.cr4.value_or(0));
+  return out;
 }
 
 }  // namespace dumpfmt::detail::sadump

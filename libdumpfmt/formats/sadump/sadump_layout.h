@@ -1,7 +1,8 @@
 // Private: byte layout of Fujitsu sadump files (formats.md §7), as
 // makedumpfile's sadump_mod.h and libkdumpfile's sadump.c describe it
 // (sadump_part_header, sadump_header, sadump_smram_cpu_state ...). All
-// little-endian; bitmaps are most-significant-bit first.
+// little-endian; bitmaps are most-significant-bit first. Decoders report a
+// buffer shorter than their layout as Errc::truncated.
 #pragma once
 
 #include <array>
@@ -10,7 +11,9 @@
 #include <span>
 #include <vector>
 
+#include "dumpfmt/bytes.h"
 #include "dumpfmt/dump.h"
+#include "dumpfmt/result.h"
 
 namespace dumpfmt::detail::sadump {
 
@@ -39,7 +42,7 @@ struct PartHeader {
   uint32_t set_disk_set = 0;
   uint64_t used_device = 0;
 };
-PartHeader decode_part_header(std::span<const std::byte> raw);  // >= kPartHeaderFixed bytes
+Result<PartHeader> decode_part_header(std::span<const std::byte> raw);  // >= kPartHeaderFixed bytes
 /// Encodes a partition header block of `block_size` bytes, magic sequence included.
 std::vector<std::byte> encode_part_header(const PartHeader& p, uint32_t block_size);
 /// Block size implied by where the magic sequence m[i] = (m[i-1] + 7) * 11
@@ -52,7 +55,7 @@ struct MediaHeader {
   EfiTimeRaw time_stamp{};
   uint8_t sequential_num = 0;
 };
-MediaHeader decode_media_header(std::span<const std::byte> raw);
+Result<MediaHeader> decode_media_header(std::span<const std::byte> raw);
 std::vector<std::byte> encode_media_header(const MediaHeader& m);  // 4096 bytes
 
 struct DumpHeader {
@@ -65,8 +68,8 @@ struct DumpHeader {
   uint32_t current_cpu = 0, nr_cpus = 0;
   uint64_t max_mapnr_64 = 0, total_ram_blocks_64 = 0, device_blocks_64 = 0, written_blocks_64 = 0;
 };
-DumpHeader decode_dump_header(std::span<const std::byte> raw);   // >= kHeaderSize bytes
-std::vector<std::byte> encode_dump_header(const DumpHeader& h);  // kHeaderSize bytes
+Result<DumpHeader> decode_dump_header(std::span<const std::byte> raw);  // >= kHeaderSize bytes
+std::vector<std::byte> encode_dump_header(const DumpHeader& h);         // kHeaderSize bytes
 
 /// EFI time (treated as UTC when the time zone is unspecified) <-> Unix time.
 std::optional<int64_t> efi_time_to_unix(const EfiTimeRaw& t);
@@ -122,7 +125,7 @@ enum Reg : size_t {
   kGs
 };
 
-CpuState smram_to_state(std::span<const std::byte> smram);  // kSmramSize bytes
+Result<CpuState> smram_to_state(std::span<const std::byte> smram);  // kSmramSize bytes
 void state_to_smram(const CpuState& s, std::span<std::byte> smram);
 
 /// x86_64 NT_PRSTATUS (336 bytes) <-> CpuState registers; pid goes to pr_pid.

@@ -102,8 +102,10 @@ Result<std::optional<Disk>> identify(const File& f) {
     if (f.size() < off + 8) return false;
     std::byte raw[8];
     DUMPFMT_TRY(f.read_at(off, raw));
-    return load<uint32_t>(raw, Endian::little) == kPartSignature1 &&
-           load<uint32_t>(raw + 4, Endian::little) == kPartSignature2;
+    ByteReader r(raw, Endian::little, off);
+    const bool sig =
+        r.field<uint32_t>(0) == kPartSignature1 && r.field<uint32_t>(4) == kPartSignature2;
+    return r.finish(sig);
   };
   Disk d;
   DUMPFMT_TRY_ASSIGN(bool at0, sig_at(0));
@@ -115,14 +117,14 @@ Result<std::optional<Disk>> identify(const File& f) {
     d.kind = Kind::media;
     d.part_pos = kDefaultBlockSize;
     DUMPFMT_TRY_ASSIGN(auto mh, read_vector(f, 0, 64));
-    d.media = decode_media_header(mh);
+    DUMPFMT_TRY_ASSIGN(d.media, decode_media_header(mh));
   }
   if (f.size() - d.part_pos < kPartHeaderFixed + 4) {
     return file_error(Errc::truncated, f, f.size(),
                       "the file ends inside the sadump partition header");
   }
   DUMPFMT_TRY_ASSIGN(auto ph, read_vector(f, d.part_pos, kPartHeaderFixed));
-  d.part = decode_part_header(ph);
+  DUMPFMT_TRY_ASSIGN(d.part, decode_part_header(ph));
   if (d.kind != Kind::media) d.kind = d.part.set_disk_set == 0 ? Kind::single : Kind::disk;
   d.file = &f;
   return std::optional<Disk>{std::move(d)};
@@ -242,8 +244,10 @@ struct Opener {
         return file_error(Errc::truncated, f, pos, "the file ends inside the disk set header");
       }
       DUMPFMT_TRY_ASSIGN(auto dsh, read_vector(f, pos, kDiskSetFixed));
-      const uint32_t dsh_blocks = load<uint32_t>(dsh.data(), Endian::little);
-      disk_num = load<uint32_t>(dsh.data() + 4, Endian::little);
+      ByteReader dr(dsh, Endian::little, pos);
+      const uint32_t dsh_blocks = dr.field<uint32_t>(0);
+      disk_num = dr.field<uint32_t>(4);
+      DUMPFMT_TRY(dr.finish());
       if (dsh_blocks == 0 || dsh_blocks > 16) {
         return file_error(Errc::corrupt, f, pos,
                           strfmt("disk set header size %u blocks is not in 1..16", dsh_blocks));
@@ -265,7 +269,7 @@ struct Opener {
       return file_error(Errc::truncated, f, pos, "the file ends inside the sadump dump header");
     }
     DUMPFMT_TRY_ASSIGN(auto hraw, read_vector(f, pos, kHeaderSize));
-    const DumpHeader h = decode_dump_header(hraw);
+    DUMPFMT_TRY_ASSIGN(const DumpHeader h, decode_dump_header(hraw));
     if (std::memcmp(h.signature.data(), "sadump\0\0", 8) != 0) {
       return file_error(Errc::corrupt, f, pos, "no \"sadump\" signature in the dump header");
     }
@@ -459,7 +463,8 @@ struct Opener {
                         strfmt("%u CPUs (at most %u)", nr_cpus, kMaxCpus));
     }
     DUMPFMT_TRY_ASSIGN(auto sub, read_vector(f, sub_pos, sub_bytes));
-    const uint32_t total = load<uint32_t>(sub.data(), Endian::little);
+    DUMPFMT_TRY_ASSIGN(const uint32_t total,
+                       ByteReader(sub, Endian::little, sub_pos).peek<uint32_t>(0));
     const uint64_t each = total / nr_cpus;
     const uint64_t states = 4 + uint64_t{nr_cpus} * kApicStateSize;
     if (each < kSmramSize || states + each * nr_cpus > sub.size()) {
@@ -471,7 +476,7 @@ struct Opener {
     std::vector<CpuState> cpus;
     for (uint32_t i = 0; i < nr_cpus; ++i) {
       auto sm = std::span<const std::byte>(sub).subspan(states + i * each, kSmramSize);
-      CpuState s = smram_to_state(sm);
+      DUMPFMT_TRY_ASSIGN(CpuState s, smram_to_state(sm));
       if (s.efer && (*s.efer & kEferLma)) info.arch = Arch::x86_64;
       cpus.push_back(s);
     }

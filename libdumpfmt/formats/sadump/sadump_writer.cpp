@@ -216,9 +216,10 @@ Status SadumpWriter::begin(const DumpInfo& info, const PfnSet& ram, const PfnSet
   DUMPFMT_TRY(out_.write_at(hdr_pos, hb));
 
   std::vector<std::byte> sub(sub_blocks * bs_);
-  store<uint32_t>(sub.data(), static_cast<uint32_t>(ncpu * kSmramSize), Endian::little);
+  ByteWriter sw(sub, Endian::little);
+  sw.put<uint32_t>(0, static_cast<uint32_t>(ncpu * kSmramSize));
   for (uint64_t i = 0; i < ncpu; ++i) {
-    store<uint64_t>(sub.data() + 4 + i * kApicStateSize, i, Endian::little);  // APIC id = CPU
+    sw.put<uint64_t>(4 + i * kApicStateSize, i);  // APIC id = CPU
     auto sm =
         std::span<std::byte>(sub).subspan(4 + ncpu * kApicStateSize + i * kSmramSize, kSmramSize);
     state_to_smram(cpus[i], sm);

@@ -1,16 +1,21 @@
-// Byte-order helpers, checked arithmetic and a bounds-checked reader used by
-// every parser: each header field that becomes an offset or a count goes
-// through these, so hostile input yields an Error, never UB.
+// Byte-order helpers, checked arithmetic, and the bounds-checked ByteReader and
+// ByteWriter every format parser and encoder goes through: a field that does
+// not fit its buffer is an Error (reading) or a stop (writing), never UB.
+// load()/store() on raw pointers are the primitives beneath them, for loops
+// over buffers whose size is already checked.
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "dumpfmt/result.h"
 
@@ -113,7 +118,47 @@ class ByteReader {
     return std::string(p, strnlen(p, n));
   }
 
+  // Fixed-layout decoding. A decoder reads each field at its offset without
+  // a check of its own; a field that does not fit reads as zero (or empty)
+  // and the first such miss is kept, so finish() turns a short buffer into
+  // an error once, at the end.
+
+  /// The T at absolute position `at`.
+  template <class T>
+  T field(size_t at) {
+    if (!fits(at, sizeof(T))) return missed<T>(at, sizeof(T));
+    return load<T>(data_.data() + at, endian_);
+  }
+  /// The `n` bytes at `at`.
+  std::span<const std::byte> field_bytes(size_t at, size_t n) {
+    if (!fits(at, n)) return missed<std::span<const std::byte>>(at, n);
+    return data_.subspan(at, n);
+  }
+  template <size_t N>
+  std::array<std::byte, N> field_array(size_t at) {
+    std::array<std::byte, N> a{};
+    std::span<const std::byte> s = field_bytes(at, N);
+    if (!s.empty()) std::memcpy(a.data(), s.data(), N);
+    return a;
+  }
+  /// `v`, or the error of the first field that did not fit.
+  template <class V>
+  Result<V> finish(V v) const {
+    if (miss_) return out_of_bounds(miss_->first, miss_->second);
+    return v;
+  }
+  Status finish() const {
+    if (miss_) return out_of_bounds(miss_->first, miss_->second);
+    return ok();
+  }
+
  private:
+  bool fits(size_t at, size_t n) const { return at <= data_.size() && data_.size() - at >= n; }
+  template <class V>
+  V missed(size_t at, size_t n) {
+    if (!miss_) miss_.emplace(at, n);
+    return V{};
+  }
   Status seek_checked(size_t n) {
     if (data_.size() - pos_ < n) return out_of_bounds(pos_, n);
     pos_ += n;
@@ -125,6 +170,37 @@ class ByteReader {
   Endian endian_;
   uint64_t base_;
   size_t pos_ = 0;
+  std::optional<std::pair<size_t, size_t>> miss_;  // first field() that did not fit
+};
+
+/// Fixed-layout encoding into a buffer the encoder sized itself. A field that
+/// does not fit is a bug in the encoder, not bad input, so it stops the
+/// program instead of writing past the buffer.
+class ByteWriter {
+ public:
+  ByteWriter(std::span<std::byte> out, Endian e) : out_(out), endian_(e) {}
+
+  template <class T>
+  void put(size_t at, T v) {
+    store<T>(checked(at, sizeof v), v, endian_);
+  }
+  void put_bytes(size_t at, std::span<const std::byte> b) {
+    std::byte* p = checked(at, b.size());
+    if (!b.empty()) std::memcpy(p, b.data(), b.size());
+  }
+  void zero(size_t at, size_t n) {
+    std::byte* p = checked(at, n);
+    if (n != 0) std::memset(p, 0, n);
+  }
+
+ private:
+  std::byte* checked(size_t at, size_t n) const {
+    if (at > out_.size() || out_.size() - at < n) __builtin_trap();
+    return out_.data() + at;
+  }
+
+  std::span<std::byte> out_;
+  Endian endian_;
 };
 
 inline std::span<const std::byte> as_bytes(std::string_view s) {
