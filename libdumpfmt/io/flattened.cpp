@@ -1,4 +1,4 @@
-// Reading makedumpfile's flattened format (formats.md §4; makedumpfile.h
+// Reading makedumpfile's flattened format (docs/formats.md §4; makedumpfile.h
 // makedumpfile_header / makedumpfile_data_header): a remapping File over the
 // records, and streaming rearrangement from a pipe. Wrapper integers are big-endian.
 #include "dumpfmt/flattened.h"

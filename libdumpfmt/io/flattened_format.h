@@ -1,5 +1,5 @@
 // Private: constants of makedumpfile's flattened format (makedumpfile.h:
-// makedumpfile_header, makedumpfile_data_header; formats.md §4), shared by the
+// makedumpfile_header, makedumpfile_data_header; docs/formats.md §4), shared by the
 // flattened reader and the flattened sink.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Writing makedumpfile's flattened format (formats.md §4): positioned writes
+// Writing makedumpfile's flattened format (docs/formats.md §4): positioned writes
 // become {offset, size} records on a sequential sink, so any format can stream
 // through a pipe. Wrapper integers are big-endian.
 #include <algorithm>

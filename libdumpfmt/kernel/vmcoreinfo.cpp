@@ -1,4 +1,4 @@
-// VMCOREINFO text parsing: KEY=VALUE lines (formats.md §2.1), typed lookups.
+// VMCOREINFO text parsing: KEY=VALUE lines (docs/formats.md §2.1), typed lookups.
 #include "dumpfmt/kernel/vmcoreinfo.h"
 
 #include <algorithm>

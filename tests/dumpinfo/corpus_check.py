@@ -7,7 +7,7 @@ REF (the corpus reference/ directory), WORK (scratch directory for this case).
 
 Independent facts come from elsewhere: the kernel release from libkdumpfile's view
 (reference/*/lkdf.json), the kernel log from makedumpfile --dump-dmesg, offsets and PFNs of
-damaged copies from this script's own parsing of the kdump and ELF layouts (formats.md).
+damaged copies from this script's own parsing of the kdump and ELF layouts (docs/formats.md).
 Every dumpinfo --json output is parsed with Python's json module.
 """
 import json
@@ -82,7 +82,7 @@ def kernel_version():
     return first[first.index(" #") + 1:]
 
 
-# --- independent layout parsing (formats.md §1, §3) -----------------------------------------
+# --- independent layout parsing (docs/formats.md §1, §3) -----------------------------------------
 
 class Kdump:
     """The 64-bit little-endian kdump-compressed layout, enough to find page data."""

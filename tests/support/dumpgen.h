@@ -256,7 +256,7 @@ struct PageInfo {
 };
 std::vector<PageInfo> page_map(const DumpSpec& spec, int parts = 1);
 
-// Fixed numbers from formats.md that tests want too.
+// Fixed numbers from docs/formats.md that tests want too.
 constexpr uint32_t kKdumpHeaderSize64 = 464;
 constexpr uint32_t kKdumpHeaderSize32 = 452;
 constexpr uint32_t kPageDescSize = 24;
@@ -271,7 +271,7 @@ std::optional<Codec> codec_from_name(const std::string& name);
 
 
 // ---------------------------------------------------------------------------
-// s390 and sadump files (dumpgen_s390.cpp, dumpgen_sadump.cpp), from formats.md §6 and §7.
+// s390 and sadump files (dumpgen_s390.cpp, dumpgen_sadump.cpp), from docs/formats.md §6 and §7.
 // Memory comes from DumpSpec (pages, segments, ram_only, max_mapnr, page_size, seed),
 // with crash_time, nr_cpus and word_bits (32: s390 arch 1 / sadump without EFER.LMA);
 // format, ELF/kdump options and vmcoreinfo are ignored (neither format has VMCOREINFO).

@@ -1,5 +1,5 @@
 // dumpgen: per-page compression for kdump files, calling zlib, LZO, snappy and zstd
-// directly the way makedumpfile does (formats.md §8).
+// directly the way makedumpfile does (docs/formats.md §8).
 #include <zlib.h>
 
 #include <mutex>

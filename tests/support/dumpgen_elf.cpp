@@ -1,4 +1,4 @@
-// dumpgen: ELF vmcore (formats.md §1): Ehdr, PT_NOTE + PT_LOAD program headers, the PN_XNUM
+// dumpgen: ELF vmcore (docs/formats.md §1): Ehdr, PT_NOTE + PT_LOAD program headers, the PN_XNUM
 // section header, notes, then segment data back to back (makedumpfile -E / QEMU layout).
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-// dumpgen: kdump-compressed files (formats.md §3) and --split sets (§5): disk_dump_header,
+// dumpgen: kdump-compressed files (docs/formats.md §3) and --split sets (§5): disk_dump_header,
 // kdump_sub_header + notes, two bitmaps, page descriptors, page data, eraseinfo.
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-// dumpgen: s390 stand-alone dumps (formats.md §6): classic single-volume, s390_ext (raw and
+// dumpgen: s390 stand-alone dumps (docs/formats.md §6): classic single-volume, s390_ext (raw and
 // zlib segments) and multi-volume sets, with lowcore save areas for register tests.
 #include <zlib.h>
 

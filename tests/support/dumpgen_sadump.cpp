@@ -1,4 +1,4 @@
-// dumpgen: Fujitsu sadump files (formats.md §7): single partition, disk set and media backup,
+// dumpgen: Fujitsu sadump files (docs/formats.md §7): single partition, disk set and media backup,
 // with SMRAM CPU states and MSB-first bitmaps.
 #include <algorithm>
 #include <cstring>

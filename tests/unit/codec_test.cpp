@@ -277,7 +277,7 @@ TEST(CodecNone, CopiesAndChecksSize) {
   EXPECT_EQ(st.error().code, Errc::corrupt);
 }
 
-// --- zlib: the stream zlib's uncompress()/compress2() use (formats.md §8).
+// --- zlib: the stream zlib's uncompress()/compress2() use (docs/formats.md §8).
 
 // A stored-block zlib stream assembled by hand from RFC 1950/1951.
 TEST(CodecZlib, DecodesHandAssembledStream) {

@@ -1,5 +1,5 @@
 // Tests of the dumpgen test-support generator against external truth: libelf parses its
-// ELF output, kdump fields are checked at formats.md's fixed offsets, pages are decompressed
+// ELF output, kdump fields are checked at docs/formats.md's fixed offsets, pages are decompressed
 // with the codec libraries themselves, flattened records are parsed by hand.
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -394,7 +394,7 @@ Bytes decompress(uint32_t flags, const Bytes& in, size_t page_size) {
   }
 }
 
-// Reads every page via the bitmaps and descriptors (formats.md §3.5/3.6) without dumpgen.
+// Reads every page via the bitmaps and descriptors (docs/formats.md §3.5/3.6) without dumpgen.
 std::map<uint64_t, Bytes> read_all(const KdumpView& k, uint64_t start = 0, uint64_t idx0 = 0,
                                    uint64_t end = ~0ull) {
   std::map<uint64_t, Bytes> pages;
@@ -644,7 +644,7 @@ TEST(DumpgenKdump, SplitSet) {
 
 // --- flattened ---------------------------------------------------------------------------
 
-// Reassembles a flattened file (formats.md §4) the way makedumpfile -R does.
+// Reassembles a flattened file (docs/formats.md §4) the way makedumpfile -R does.
 Bytes reassemble(const Bytes& flat, size_t* records = nullptr) {
   EXPECT_EQ(std::string(flat.begin(), flat.begin() + 12), "makedumpfile");
   EXPECT_EQ(rd(flat, 16, 8, true), 1u);

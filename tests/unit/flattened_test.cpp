@@ -1,4 +1,4 @@
-// Tests of makedumpfile's flattened format (formats.md §4): streams built by
+// Tests of makedumpfile's flattened format (docs/formats.md §4): streams built by
 // hand with big-endian record headers, checked against a simple model (apply
 // the records in order to a zero-filled buffer), rearranged through a real
 // pipe, and the flattened sink's records parsed by hand.

@@ -1,5 +1,5 @@
 // Tests of the kdump-compressed reader: a dump laid out byte by byte here from
-// formats.md §3, and the dumpgen matrix (independent of libdumpfmt's writer):
+// docs/formats.md §3, and the dumpgen matrix (independent of libdumpfmt's writer):
 // header versions, 32/64-bit, byte orders, codecs, incomplete and truncated
 // files, hostile fields and split sets.
 #include <zlib.h>
@@ -135,7 +135,7 @@ DumpSpec mixed_spec(const std::string& arch, Codec codec = Codec::zlib) {
 }
 
 // ---------------------------------------------------------------------------
-// A dump written field by field from formats.md §3 (64-bit LE, version 6).
+// A dump written field by field from docs/formats.md §3 (64-bit LE, version 6).
 
 Bytes zlib_page(const Bytes& page) {
   uLongf n = compressBound(static_cast<uLong>(page.size()));

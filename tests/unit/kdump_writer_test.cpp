@@ -1,4 +1,4 @@
-// Tests of the kdump-compressed writer: header fields checked at formats.md's
+// Tests of the kdump-compressed writer: header fields checked at docs/formats.md's
 // fixed offsets, pages decoded with zlib itself, byte-for-byte equality with
 // dumpgen's independent generator, split parts, misuse, and the flattened sink
 // (rearranged through a pipe) against the direct write.
@@ -351,7 +351,7 @@ TEST(KdumpWriter, ArchLayoutsAndCodecs) {
   }
 }
 
-// The writer reproduces dumpgen's independent rendering of formats.md byte
+// The writer reproduces dumpgen's independent rendering of docs/formats.md byte
 // for byte (lzo and raw pages are deterministic; makedumpfile 1.7.2's -l
 // output of the real corpus dump was reproduced the same way).
 TEST(KdumpWriter, ByteIdenticalToDumpgen) {

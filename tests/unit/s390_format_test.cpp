@@ -1,5 +1,5 @@
 // Tests of the s390 formats: a classic dump laid out byte by byte here from
-// formats.md §6, dumpgen's classic / s390_ext / zlib / multi-volume files
+// docs/formats.md §6, dumpgen's classic / s390_ext / zlib / multi-volume files
 // (independent of libdumpfmt), the writer against dumpgen's bytes, register
 // notes from lowcores and back, round trips, truncation, bit flips, hostile fields.
 #include <cstring>

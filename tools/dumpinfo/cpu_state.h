@@ -1,5 +1,5 @@
 // CPU state from NT_PRSTATUS notes (struct elf_prstatus of the dumped
-// architecture, formats.md §1.4) and which CPU crashed.
+// architecture, docs/formats.md §1.4) and which CPU crashed.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Private entry points of the ELF vmcore format (formats.md §1), tied
+// Private entry points of the ELF vmcore format (docs/formats.md §1), tied
 // together into detail::kElfFormat by elf_format.cpp.
 #pragma once
 

@@ -1,5 +1,5 @@
 // ELF header, program header and section header layouts for both classes, as
-// in the ELF gABI and Linux <uapi/linux/elf.h> (see formats.md §1), decoded
+// in the ELF gABI and Linux <uapi/linux/elf.h> (see docs/formats.md §1), decoded
 // into class-neutral structs and encoded back in either byte order.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Reads ELF vmcores (formats.md §1): the kernel's /proc/vmcore, makedumpfile
+// Reads ELF vmcores (docs/formats.md §1): the kernel's /proc/vmcore, makedumpfile
 // -E output and QEMU dump-guest-memory, ELF32/ELF64 in either byte order.
 // Layouts from the ELF gABI and Linux <uapi/linux/elf.h> (elf_layout.h).
 #include <algorithm>
@@ -57,7 +57,7 @@ bool phdr_table_fits(const Header& h, uint64_t count, uint64_t file_size) {
          checked_add(h.ehdr.e_phoff, bytes, &end) && end <= file_size;
 }
 
-// Resolves e_phnum == PN_XNUM through section header 0 (formats.md §1.5).
+// Resolves e_phnum == PN_XNUM through section header 0 (docs/formats.md §1.5).
 Status resolve_xnum(const File& f, Header& h) {
   const ClassLayout& c = h.layout;
   uint64_t end;

@@ -1,4 +1,4 @@
-// Writes ELF vmcores (formats.md §1.5-1.6): Ehdr, PT_NOTE + PT_LOAD program
+// Writes ELF vmcores (docs/formats.md §1.5-1.6): Ehdr, PT_NOTE + PT_LOAD program
 // headers, the PN_XNUM section header when needed, notes, then page data, all
 // strictly sequential so the output can be a pipe.
 #include <algorithm>

@@ -1,5 +1,5 @@
 // Encoding and decoding of the kdump-compressed headers (makedumpfile's
-// diskdump_mod.h; offsets from formats.md §3.2, §3.4, §3.6).
+// diskdump_mod.h; offsets from docs/formats.md §3.2, §3.4, §3.6).
 #include "formats/kdump/kdump_layout.h"
 
 #include <algorithm>

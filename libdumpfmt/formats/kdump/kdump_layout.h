@@ -1,6 +1,6 @@
 // On-disk structures of the kdump-compressed ("diskdump") format: disk_dump_header,
 // kdump_sub_header and page_desc of makedumpfile's diskdump_mod.h, as restated in
-// formats.md §3 (64-bit and 32-bit packed/padded layouts, either byte order).
+// docs/formats.md §3 (64-bit and 32-bit packed/padded layouts, either byte order).
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,5 @@
 // Reader of kdump-compressed dumps and split sets (makedumpfile's diskdump_mod.h,
-// formats.md §3 and §5): header layout found by trial, bitmaps kept as PfnSets,
+// docs/formats.md §3 and §5): header layout found by trial, bitmaps kept as PfnSets,
 // descriptor lookup through a prefix-count table, incomplete dumps detected at open.
 #include <algorithm>
 #include <array>
@@ -76,7 +76,7 @@ struct Candidate {
   int score;
 };
 
-// formats.md §3.2: the layout and byte order are not recorded, so every
+// docs/formats.md §3.2: the layout and byte order are not recorded, so every
 // combination is tried; impossible ones are dropped and the rest scored.
 Result<Candidate> pick_layout(const File& f, std::span<const std::byte> head) {
   std::optional<Candidate> best;
@@ -205,7 +205,7 @@ Result<PartHeader> parse_part(const File& f) {
     }
   }
 
-  // formats.md §3.5: two bitmaps when each half covers max_mapnr, else the
+  // docs/formats.md §3.5: two bitmaps when each half covers max_mapnr, else the
   // single bitmap of old diskdump files is the dumpable one.
   p.bitmap_half = uint64_t{p.hdr.bitmap_blocks / 2} * bs;
   uint64_t bitmap_pfns = 0;
@@ -486,7 +486,7 @@ Status KdumpSource::read_descs(const Part& part, uint64_t first, uint64_t n,
   return ok();
 }
 
-// formats.md §3.8: after a cut, descriptors are empty (makedumpfile zeroes them
+// docs/formats.md §3.8: after a cut, descriptors are empty (makedumpfile zeroes them
 // on ENOSPC) or lie past the end of a file that was copied short; page data past
 // the end is lost too. Descriptor-side loss is a suffix (binary search); data-side
 // loss is a suffix of the non-zero pages, whose data offsets ascend, so it is
@@ -726,7 +726,7 @@ Status KdumpSource::init(std::vector<std::unique_ptr<File>> files, std::vector<P
     info_.warnings.insert(info_.warnings.end(), h.warnings.begin(), h.warnings.end());
   }
 
-  // Every part carries the bitmaps of the whole dump (formats.md §5); the
+  // Every part carries the bitmaps of the whole dump (docs/formats.md §5); the
   // first file's serve all.
   if (h0.two_bitmaps) {
     PfnSet ram;
@@ -996,7 +996,7 @@ Status check_same_dump(const File& f, const PartHeader& h, const File& f0, const
   return ok();
 }
 
-// Split sets (formats.md §5): identical main headers, split = 1, and ranges
+// Split sets (docs/formats.md §5): identical main headers, split = 1, and ranges
 // that tile [0, max_mapnr) without overlap.
 Status check_split_set(const std::vector<std::unique_ptr<File>>& files,
                        const std::vector<PartHeader>& hdrs) {

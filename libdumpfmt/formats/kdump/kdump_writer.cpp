@@ -1,5 +1,5 @@
 // Writer of kdump-compressed dumps, header version 6 (makedumpfile's
-// diskdump_mod.h layout, formats.md §3 and §5): headers, bitmaps and the
+// diskdump_mod.h layout, docs/formats.md §3 and §5): headers, bitmaps and the
 // descriptor table laid out in begin(), page data appended in PFN order.
 #include <algorithm>
 #include <cstdlib>
@@ -276,7 +276,7 @@ Status KdumpWriter::lay_out(const DumpInfo& info, uint64_t max_mapnr, uint64_t t
 
   // Descriptor table sized for every page of the dump; a split part puts its
   // own descriptors at its start and its data after the whole table, leaving
-  // a hole (formats.md §5).
+  // a hole (docs/formats.md §5).
   desc_off_ = bitmap_off_ + bitmap_blocks * bs;
   desc_buf_first_ = 0;
   const uint64_t data_start = desc_off_ + total * kPageDescSize;

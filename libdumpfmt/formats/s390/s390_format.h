@@ -1,4 +1,4 @@
-// Private: entry points of the s390 stand-alone dump formats (formats.md §6),
+// Private: entry points of the s390 stand-alone dump formats (docs/formats.md §6),
 // tied together into detail::kS390Format by s390_format.cpp.
 #pragma once
 

@@ -1,5 +1,5 @@
 // s390 dump header, end marker and segment header encoding, TOD clock
-// conversion, and the lowcore save area <-> ELF note mapping (formats.md §6).
+// conversion, and the lowcore save area <-> ELF note mapping (docs/formats.md §6).
 #include "formats/s390/s390_layout.h"
 
 #include <cstring>

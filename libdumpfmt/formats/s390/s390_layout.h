@@ -1,4 +1,4 @@
-// Private: byte layout of the s390 stand-alone dump formats (formats.md §6),
+// Private: byte layout of the s390 stand-alone dump formats (docs/formats.md §6),
 // from s390-tools include/dump/s390_dump.h (struct df_s390_hdr, df_s390_em,
 // df_s390_dump_segm_hdr) and the 64-bit lowcore save areas. All big-endian.
 #pragma once
@@ -81,7 +81,7 @@ Result<SegmentHeader> decode_segment_header(
 int64_t tod_to_unix_seconds(uint64_t tod);
 uint64_t unix_seconds_to_tod(int64_t seconds);
 
-// 64-bit lowcore save areas (offsets from the CPU's prefix), formats.md §6.5.
+// 64-bit lowcore save areas (offsets from the CPU's prefix), docs/formats.md §6.5.
 constexpr uint64_t kLowcoreSize = 0x2000;
 constexpr uint64_t kLcVmcoreInfo = 0x0e0;  // u64: physical address of the VMCOREINFO note
 constexpr uint64_t kLcFprs = 0x1200;
@@ -97,7 +97,7 @@ constexpr uint64_t kLcCrs = 0x1380;
 constexpr uint64_t kLcSaveStart = 0x1200;
 constexpr uint64_t kLcSaveEnd = 0x1400;
 
-// ELF notes zgetdump writes per s390x CPU (formats.md §1.4).
+// ELF notes zgetdump writes per s390x CPU (docs/formats.md §1.4).
 constexpr uint32_t kNtFpregset = 2;
 constexpr uint32_t kNtS390Timer = 0x301;
 constexpr uint32_t kNtS390Todcmp = 0x302;

@@ -1,4 +1,4 @@
-// Reads s390 stand-alone dumps (formats.md §6): the classic single-volume
+// Reads s390 stand-alone dumps (docs/formats.md §6): the classic single-volume
 // layout, the extended s390_ext layout (uncompressed and zlib segments) and
 // multi-volume sets given as one file per volume. Layout: s390_layout.h.
 #include <zlib.h>

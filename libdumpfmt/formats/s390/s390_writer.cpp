@@ -1,4 +1,4 @@
-// Writes the classic single-volume s390 dump (formats.md §6.2) as zgetdump
+// Writes the classic single-volume s390 dump (docs/formats.md §6.2) as zgetdump
 // -f s390 does: version 5 header, the whole memory image (holes and excluded
 // pages as zeros), the DUMP_END marker; s390x CPU notes go back into the
 // lowcore save areas. Strictly sequential, so a pipe works too.

@@ -1,4 +1,4 @@
-// Private: entry points of the sadump format (formats.md §7),
+// Private: entry points of the sadump format (docs/formats.md §7),
 // tied together into detail::kSadumpFormat by sadump_format.cpp.
 #pragma once
 

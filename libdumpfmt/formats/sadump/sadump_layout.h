@@ -1,4 +1,4 @@
-// Private: byte layout of Fujitsu sadump files (formats.md §7), as
+// Private: byte layout of Fujitsu sadump files (docs/formats.md §7), as
 // makedumpfile's sadump_mod.h and libkdumpfile's sadump.c describe it
 // (sadump_part_header, sadump_header, sadump_smram_cpu_state ...). All
 // little-endian; bitmaps are most-significant-bit first. Decoders report a

@@ -1,4 +1,4 @@
-// Reads sadump files (formats.md §7): single partition, disk set (one file
+// Reads sadump files (docs/formats.md §7): single partition, disk set (one file
 // per disk) and media backup. CPU state from the SMRAM save areas becomes
 // NT_PRSTATUS and QEMU CPU-state notes, so registers (and the CR3/IDTR that
 // KASLR detection needs) survive a conversion. Layout: sadump_layout.h.

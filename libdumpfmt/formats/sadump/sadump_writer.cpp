@@ -1,4 +1,4 @@
-// Writes single-partition sadump files (formats.md §7.2): partition header,
+// Writes single-partition sadump files (docs/formats.md §7.2): partition header,
 // dump header, sub header with APIC and SMRAM CPU states built from the
 // source's NT_PRSTATUS (and QEMU) notes, MSB-first RAM and dumpable bitmaps,
 // then one raw block per dumpable page in PFN order. Strictly sequential.

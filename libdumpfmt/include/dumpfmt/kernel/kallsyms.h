@@ -1,6 +1,6 @@
 // The dumped kernel's own symbol table (kallsyms), decoded from its memory
 // with the addresses VMCOREINFO gives for the compressed tables
-// (formats.md §2.5, LINUX kernel/kallsyms.c, scripts/kallsyms.c): names and
+// (docs/formats.md §2.5, LINUX kernel/kallsyms.c, scripts/kallsyms.c): names and
 // addresses of every kernel symbol without a vmlinux.
 #pragma once
 

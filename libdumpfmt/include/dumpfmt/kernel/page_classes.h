@@ -1,6 +1,6 @@
 // Page classes decided from struct page (flags, mapping, _mapcount/page type,
 // compound pages, buddy order) with VMCOREINFO's offsets and NUMBER(PG_*)
-// values, with exactly makedumpfile's dump_level meaning (formats.md §2.3).
+// values, with exactly makedumpfile's dump_level meaning (docs/formats.md §2.3).
 #pragma once
 
 #include <array>

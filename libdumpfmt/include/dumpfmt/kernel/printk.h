@@ -1,7 +1,7 @@
 // The kernel log (dmesg) from VMCOREINFO alone: the lockless printk ring
 // buffer (5.10 and later), the 3.5-5.9 record buffer (struct printk_log, named
 // struct log before 3.11) and the plain character ring of older kernels; and
-// its text exactly as makedumpfile --dump-dmesg writes it (formats.md §2.4).
+// its text exactly as makedumpfile --dump-dmesg writes it (docs/formats.md §2.4).
 #pragma once
 
 #include <cstdint>
