@@ -1,4 +1,4 @@
-// tools/common write_parts: both parallel modes write the same bytes, the
+// write_parts (dumpfmt/write.h): both parallel modes write the same bytes, the
 // size limit is enforced by the sink (the part is named, nothing is kept),
 // and a failing part leaves no part behind.
 #include <dirent.h>
@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "common/write_parts.h"
 #include "dumpfmt/format.h"
+#include "dumpfmt/write.h"
 #include "dumpgen.h"
 #include "gtest/gtest.h"
 
@@ -41,10 +41,8 @@ class WriteParts : public ::testing::Test {
   }
   void TearDown() override { (void)std::system(("rm -rf '" + dir_ + "'").c_str()); }
 
-  cli::PartsJob job(const std::vector<std::pair<Pfn, Pfn>>& ranges, const std::string& prefix) {
-    cli::PartsJob j;
-    j.base.tool = "test";
-    j.base.quiet = true;
+  PartsJob job(const std::vector<std::pair<Pfn, Pfn>>& ranges, const std::string& prefix) {
+    PartsJob j;
     j.base.write.codec = CodecId::zlib;
     j.base.write.dump_level = 1;
     j.base.pipeline.threads = 2;
@@ -55,8 +53,8 @@ class WriteParts : public ::testing::Test {
     }
     return j;
   }
-  Result<cli::PartStats> run(const cli::PartsJob& j) {
-    return cli::write_parts(*src_, info_, src_->ram(), src_->present(), j);
+  Result<PartStats> run(const PartsJob& j) {
+    return write_parts(*src_, info_, src_->ram(), src_->present(), j);
   }
   std::vector<std::string> files() const {
     std::vector<std::string> v;
@@ -84,8 +82,8 @@ const std::vector<std::pair<Pfn, Pfn>> kRanges = {{0, 192}, {192, 448}, {448, 60
 TEST_F(WriteParts, BothModesWriteTheSameSet) {
   auto a = run(job(kRanges, "a"));
   ASSERT_TRUE(a) << a.error().message;
-  cli::PartsJob pj = job(kRanges, "b");
-  pj.parallelism = cli::PartParallelism::pages;
+  PartsJob pj = job(kRanges, "b");
+  pj.parallelism = PartParallelism::pages;
   auto b = run(pj);
   ASSERT_TRUE(b) << b.error().message;
   EXPECT_EQ(files(), (std::vector<std::string>{"a1", "a2", "a3", "b1", "b2", "b3"}));
@@ -114,15 +112,15 @@ TEST_F(WriteParts, SizeLimitIsEnforcedWhileWriting) {
   ASSERT_TRUE(free_run);
   const uint64_t largest =
       std::max({free_run->part_bytes[0], free_run->part_bytes[1], free_run->part_bytes[2]});
-  for (cli::PartParallelism mode : {cli::PartParallelism::parts, cli::PartParallelism::pages}) {
+  for (PartParallelism mode : {PartParallelism::parts, PartParallelism::pages}) {
     // Exactly the largest part's size passes...
-    cli::PartsJob ok = job(kRanges, "o");
+    PartsJob ok = job(kRanges, "o");
     ok.parallelism = mode;
     ok.max_bytes = largest;
     auto r = run(ok);
     ASSERT_TRUE(r) << r.error().message;
     // ...one byte less fails, naming a part, and keeps none.
-    cli::PartsJob tight = job(kRanges, "t");
+    PartsJob tight = job(kRanges, "t");
     tight.parallelism = mode;
     tight.max_bytes = largest - 1;
     auto t = run(tight);
@@ -137,7 +135,7 @@ TEST_F(WriteParts, SizeLimitIsEnforcedWhileWriting) {
 }
 
 TEST_F(WriteParts, AFailingPartLeavesNoPart) {
-  cli::PartsJob j = job(kRanges, "p");
+  PartsJob j = job(kRanges, "p");
   j.parts[2].path = dir_ + "/no/such/dir/p3";
   auto r = run(j);
   ASSERT_FALSE(r);

@@ -13,8 +13,8 @@
 
 #include "common/cli.h"
 #include "common/cli_options.h"
-#include "common/write_dump.h"
 #include "dumpfmt/format.h"
+#include "dumpfmt/write.h"
 #include "dumpfmt_filters/page_filter.h"
 
 using namespace dumpfmt;
@@ -276,12 +276,10 @@ int main(int argc, char** argv) {
   DumpInfo info = s.info();
   info.dump_level = dl;
   if (found.mem_map_end && info.max_pfn > *found.mem_map_end) info.max_pfn = *found.mem_map_end;
-  cli::WriteJob job;
-  job.tool = kTool;
+  WriteJob job;
   job.output = o.paths.back();
   job.format = format;
   job.flattened = o.flattened;
-  job.quiet = o.quiet;
   job.write.codec = *codec;
   job.write.level = o.level;
   job.write.dump_level = dl;
@@ -295,14 +293,15 @@ int main(int argc, char** argv) {
   job.pipeline.batch_pages =
       static_cast<size_t>(std::clamp<uint64_t>(budget / 4 / (2 * slot), 16, 256));
   // With cycles the second pass classifies each window again as it is written.
-  auto next_window = [&](Pfn a, Pfn b) -> Result<cli::WindowSets> {
+  auto next_window = [&](Pfn a, Pfn b) -> Result<WindowSets> {
     DUMPFMT_TRY_ASSIGN(filters::FilterResult fr, filter.window(a, b));
-    return cli::WindowSets{std::move(fr.ram), std::move(fr.kept)};
+    return WindowSets{std::move(fr.ram), std::move(fr.kept)};
   };
   if (cycles) filter.restart();
-  auto stats =
-      cycles ? cli::write_dump_windowed(s, info, found.top, found.kept, cycle, next_window, job)
-             : cli::write_dump(s, info, whole->ram, whole->kept, job);
+  auto stats = cli::with_progress(kTool, "writing " + format, o.quiet, job.pipeline, [&] {
+    return cycles ? write_dump_windowed(s, info, found.top, found.kept, cycle, next_window, job)
+                  : write_dump(s, info, whole->ram, whole->kept, job);
+  });
   if (!stats) {
     cli::print_error(kTool, stats.error());
     return cli::kExitFailure;

@@ -11,10 +11,10 @@
 
 #include "common/cli.h"
 #include "common/cli_options.h"
-#include "common/write_dump.h"
 #include "dumpfmt/format.h"
 #include "dumpfmt/kernel/btf.h"
 #include "dumpfmt/kernel/kallsyms.h"
+#include "dumpfmt/write.h"
 #include "dumpfmt_filters/page_filter.h"
 #include "dumpfmt_filters/scrub.h"
 #include "dumpfmt_filters/scrub_rules.h"
@@ -367,12 +367,10 @@ int main(int argc, char** argv) {
   rep.pages_out = pages.count();
 
   if (!o.dry_run) {
-    cli::WriteJob job;
-    job.tool = kTool;
+    WriteJob job;
     job.output = o.paths.back();
     job.format = format;
     job.flattened = o.flattened;
-    job.quiet = o.quiet;
     job.write.codec = *codec;
     job.write.level = o.level;
     job.write.dump_level = info.dump_level.value_or(0);
@@ -389,7 +387,8 @@ int main(int argc, char** argv) {
       erase.apply(pfn, page, fb);
       return ok();
     };
-    auto stats = cli::write_dump(s, info, fr.ram, pages, job);
+    auto stats = cli::with_progress(kTool, "writing " + format, o.quiet, job.pipeline,
+                                    [&] { return write_dump(s, info, fr.ram, pages, job); });
     if (!stats) return fail(stats.error());
     rep.bytes_out = stats->bytes_out;
   }

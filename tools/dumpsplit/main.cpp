@@ -13,10 +13,9 @@
 
 #include "common/cli.h"
 #include "common/cli_options.h"
-#include "common/write_dump.h"
-#include "common/write_parts.h"
 #include "dumpfmt/format.h"
 #include "dumpfmt/kernel/page_classes.h"
+#include "dumpfmt/write.h"
 #include "plan.h"
 
 using namespace dumpfmt;
@@ -203,7 +202,7 @@ int fail(const Error& e, int code = cli::kExitFailure) {
 // Measures every page's stored size (pass 1) and cuts the dump into the
 // fewest parts that fit `limit`, balanced.
 Result<split::Ranges> plan_max_size(const Options& o, const PageSource& src, const DumpInfo& info,
-                                    const PfnSet& pages, const cli::WriteJob& job, uint64_t limit) {
+                                    const PfnSet& pages, const WriteJob& job, uint64_t limit) {
   DUMPFMT_TRY_ASSIGN(uint64_t overhead, part_overhead(info, src.ram(), pages, job.write));
   if (limit <= overhead) {
     return make_error(
@@ -294,10 +293,8 @@ int split_dump(const Options& o) {
   info.max_pfn = std::max({info.max_pfn, pages.end_bound(), s.ram().end_bound()});
   info.split_range.reset();
 
-  cli::PartsJob pj;
-  pj.base.tool = kTool;
+  PartsJob pj;
   pj.base.format = "kdump";
-  pj.base.quiet = o.quiet;
   pj.base.write.codec = *codec;
   pj.base.write.level = o.level;
   // Our writer stores zero pages as one shared zero block, which is what
@@ -308,8 +305,7 @@ int split_dump(const Options& o) {
   pj.base.pipeline.threads = o.threads;
   pj.base.pipeline.level = o.level;
   pj.base.pipeline.keep_going = o.keep_going;
-  pj.parallelism =
-      o.parallel == "pages" ? cli::PartParallelism::pages : cli::PartParallelism::parts;
+  pj.parallelism = o.parallel == "pages" ? PartParallelism::pages : PartParallelism::parts;
 
   split::Ranges ranges;
   if (by_size) {
@@ -334,7 +330,9 @@ int split_dump(const Options& o) {
     pj.parts.push_back({names[i], ranges[i].first, ranges[i].second});
   }
 
-  auto stats = cli::write_parts(s, info, s.ram(), pages, pj);
+  auto stats = cli::with_progress(kTool, "writing " + std::to_string(pj.parts.size()) + " parts",
+                                  o.quiet, pj.base.pipeline,
+                                  [&] { return write_parts(s, info, s.ram(), pages, pj); });
   if (!stats) return fail(stats.error());
   if (o.verbose || !o.quiet) {
     for (size_t i = 0; i < pj.parts.size(); ++i) {
@@ -405,12 +403,10 @@ int reassemble(const Options& o) {
 
   DumpInfo info = in;
   info.split_range.reset();
-  cli::WriteJob job;
-  job.tool = kTool;
+  WriteJob job;
   job.output = o.paths.back();
   job.format = format;
   job.flattened = o.flattened;
-  job.quiet = o.quiet;
   job.write.codec = *codec;
   job.write.level = o.level;
   job.write.dump_level = in.dump_level.value_or(0);
@@ -418,7 +414,8 @@ int reassemble(const Options& o) {
   job.pipeline.threads = o.threads;
   job.pipeline.level = o.level;
   job.pipeline.keep_going = o.keep_going;
-  auto stats = cli::write_dump(s, info, s.ram(), s.present(), job);
+  auto stats = cli::with_progress(kTool, "writing " + format, o.quiet, job.pipeline,
+                                  [&] { return write_dump(s, info, s.ram(), s.present(), job); });
   if (!stats) return fail(stats.error());
   return report_failed_pages(*stats, in);
 }

@@ -1,15 +1,15 @@
-// write_dump: the shared output path of the tools (see write_dump.h).
-#include "common/write_dump.h"
+// The write engine for one output, whole or a window at a time (see
+// dumpfmt/write.h).
+#include "dumpfmt/write.h"
 
 #include <algorithm>
 
-#include "common/cli.h"
 #include "dumpfmt/bytes.h"
 #include "dumpfmt/format.h"
 #include "dumpfmt/kernel/release_scan.h"
 #include "dumpfmt/output.h"
 
-namespace dumpfmt::cli {
+namespace dumpfmt {
 
 Result<OpenOutput> open_output(const WriteJob& job, const SinkWrapper& wrap) {
   const Format* fmt = find_format(job.format);
@@ -64,11 +64,7 @@ Result<PipelineStats> write_dump(const PageSource& src, const DumpInfo& info, co
   if (auto st = out.writer->begin(header_info(src, info, job), ram, pages); !st) {
     return fail(std::move(st).error());
   }
-  Progress progress(job.tool, "writing " + job.format, job.quiet);
-  PipelineOptions po = job.pipeline;
-  po.progress = [&](uint64_t done, uint64_t total) { progress.update(done, total); };
-  auto stats = run_pipeline(src, pages, *out.writer, po);
-  progress.finish();
+  auto stats = run_pipeline(src, pages, *out.writer, job.pipeline);
   if (!stats) return fail(std::move(stats).error());
   if (auto st = out.sink->commit(); !st) return fail(std::move(st).error());
   return stats;
@@ -91,11 +87,15 @@ Result<PipelineStats> write_dump_windowed(const PageSource& src, const DumpInfo&
   if (auto st = out.writer->begin_windows(header_info(src, info, job), max_pfn, page_count); !st) {
     return fail(std::move(st).error());
   }
-  Progress progress(job.tool, "writing " + job.format, job.quiet);
   PipelineStats total;
   PipelineOptions po = job.pipeline;
   po.finish_writer = false;
-  po.progress = [&](uint64_t done, uint64_t) { progress.update(total.pages + done, page_count); };
+  // Progress counts the pages of the whole output, not of the window.
+  if (job.pipeline.progress) {
+    po.progress = [&](uint64_t done, uint64_t) {
+      job.pipeline.progress(total.pages + done, page_count);
+    };
+  }
   for (Pfn first = 0; first < max_pfn;) {
     const Pfn last = max_pfn - first > window_pfns ? first + window_pfns : max_pfn;
     auto sets = next_window(first, last);
@@ -108,10 +108,9 @@ Result<PipelineStats> write_dump_windowed(const PageSource& src, const DumpInfo&
     total.add(*stats);
     first = last;
   }
-  progress.finish();
   if (auto st = out.writer->finish(); !st) return fail(std::move(st).error());
   if (auto st = out.sink->commit(); !st) return fail(std::move(st).error());
   return total;
 }
 
-}  // namespace dumpfmt::cli
+}  // namespace dumpfmt

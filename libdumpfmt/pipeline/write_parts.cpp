@@ -1,16 +1,16 @@
-// write_parts: the parts of a split dump written at once (see write_parts.h).
-#include "common/write_parts.h"
+// The write engine for the parts of a split dump, written at the same time
+// (see dumpfmt/write.h).
+#include "dumpfmt/write.h"
 
 #include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
 
-#include "common/cli.h"
 #include "dumpfmt/bytes.h"
 #include "dumpfmt/pipeline.h"
 
-namespace dumpfmt::cli {
+namespace dumpfmt {
 
 namespace {
 
@@ -130,13 +130,14 @@ Result<PartStats> write_parts(const PageSource& src, const DumpInfo& info, const
   }
 
   const uint64_t total = pages.count();
-  Progress progress(job.base.tool, "writing " + std::to_string(parts.size()) + " parts",
-                    job.base.quiet);
+  auto progress = [&](uint64_t done, uint64_t all) {
+    if (job.base.pipeline.progress) job.base.pipeline.progress(done, all);
+  };
   PartStats result;
   if (job.parallelism == PartParallelism::pages || parts.size() == 1) {
     FanOutWriter fan(parts, job.parts);
     PipelineOptions po = job.base.pipeline;
-    po.progress = [&](uint64_t done, uint64_t all) { progress.update(done, all); };
+    po.progress = progress;
     DUMPFMT_TRY_ASSIGN(result.pipeline, run_pipeline(src, pages, fan, po));
   } else {
     const unsigned cpus = job.base.pipeline.threads ? job.base.pipeline.threads : available_cpus();
@@ -166,7 +167,7 @@ Result<PartStats> write_parts(const PageSource& src, const DumpInfo& info, const
             done[i] = d;
             uint64_t sum = 0;
             for (uint64_t x : done) sum += x;
-            progress.update(sum, total);
+            progress(sum, total);
           };
           StoppableWriter w(*parts[i].out.writer, stop);
           results[i] = run_pipeline(src, mine, w, po);
@@ -186,10 +187,9 @@ Result<PartStats> write_parts(const PageSource& src, const DumpInfo& info, const
     if (first) return *first;
     for (auto& r : results) result.pipeline.add(*r);
   }
-  progress.finish();
   for (Part& p : parts) DUMPFMT_TRY(p.out.sink->commit());
   for (Part& p : parts) result.part_bytes.push_back(p.limited->end());
   return result;
 }
 
-}  // namespace dumpfmt::cli
+}  // namespace dumpfmt
