@@ -1,256 +1,38 @@
 // Reader of kdump-compressed dumps and split sets (makedumpfile's diskdump_mod.h,
-// docs/formats.md §3 and §5): header layout found by trial, bitmaps kept as PfnSets,
-// descriptor lookup through a prefix-count table, incomplete dumps detected at open.
+// docs/formats.md §3 and §5): bitmaps kept as PfnSets, descriptor lookup through
+// a prefix-count table, incomplete dumps detected at open. Each file's headers
+// are parsed by kdump_part_header.cpp, a set's parts checked by kdump_split_set.cpp.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
-#include <numeric>
 
 #include "dumpfmt/codec.h"
 #include "dumpfmt/dump.h"
 #include "dumpfmt/file.h"
 #include "formats/kdump/kdump_format.h"
 #include "formats/kdump/kdump_layout.h"
+#include "formats/kdump/kdump_part_header.h"
+#include "formats/kdump/kdump_split_set.h"
 
 namespace dumpfmt::detail::kdump {
 
 namespace {
 
-constexpr int32_t kNewestKnownVersion = 6;
 constexpr unsigned kPrefixShift = 12;  // one running count per 4096 PFNs (512 bitmap bytes)
 constexpr uint64_t kPrefixPfns = uint64_t{1} << kPrefixShift;
 constexpr size_t kIoChunk = size_t{1} << 20;  // bitmap / descriptor reads at open
 constexpr uint64_t kDescWindow = 4096;        // descriptors read at once while looking for a cut
-
-bool is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
-
-std::optional<Endian> endian_hint(std::string_view machine) {
-  if (machine == "s390" || machine == "s390x" || machine == "ppc64" || machine == "ppc") {
-    return Endian::big;
-  }
-  if (machine == "ppc64le" || machine == "x86_64" || machine == "aarch64" || machine == "riscv64" ||
-      arch_from_uts_machine(machine) == Arch::x86) {
-    return Endian::little;
-  }
-  return std::nullopt;
-}
 
 std::string endian_name(Endian e) { return e == Endian::little ? "LE" : "BE"; }
 
 std::string compression_name(uint32_t status) {
   uint32_t bits = status & kCompressionMask;
   if (bits == 0) return "none";
-  if (!is_pow2(bits)) return "mixed";
+  if (!std::has_single_bit(bits)) return "mixed";
   auto c = codec_of_flag(bits);
   return std::string(codec_name(*c));
-}
-
-// ---------------------------------------------------------------------------
-// Per-file header parsing.
-
-struct PartHeader {
-  std::string signature;
-  MainHeader hdr;
-  std::vector<std::byte> raw_main;  // main header bytes, to compare split parts
-  Word word = Word::w64;
-  Endian endian = Endian::little;
-  SubLayout sub_layout = SubLayout::w64;
-  SubHeader sub;
-  int32_t version = 0;  // as used for decoding (capped at 6)
-  uint32_t block_size = 0;
-  uint64_t max_mapnr = 0;
-  uint64_t bitmap_off = 0;
-  uint64_t bitmap_half = 0;  // bytes of each bitmap when there are two
-  bool two_bitmaps = true;
-  uint64_t desc_off = 0;
-  bool split = false;
-  Pfn start = 0;
-  Pfn end = 0;
-  std::vector<std::string> warnings;
-};
-
-struct Candidate {
-  Word word;
-  Endian endian;
-  int score;
-};
-
-// docs/formats.md §3.2: the layout and byte order are not recorded, so every
-// combination is tried; impossible ones are dropped and the rest scored.
-Result<Candidate> pick_layout(const File& f, std::span<const std::byte> head) {
-  std::optional<Candidate> best;
-  for (Word w : {Word::w64, Word::w32}) {
-    if (head.size() < main_header_size(w)) continue;
-    for (Endian e : {Endian::little, Endian::big}) {
-      DUMPFMT_TRY_ASSIGN(MainHeader h, decode_main_header(head, w, e));
-      uint64_t bs = static_cast<uint32_t>(h.block_size);
-      if (h.version < 0 || h.version > 0xffff) continue;
-      if (!is_pow2(bs) || bs < kMinBlockSize || bs > kMaxBlockSize) continue;
-      if (h.bitmap_blocks == 0 || h.sub_hdr_size < 0) continue;
-      if (8 * uint64_t{h.bitmap_blocks} * bs < h.max_mapnr) continue;
-      int score = 0;
-      if (h.version < 1 || h.sub_hdr_size >= 1) score += 2;
-      Arch a = arch_from_uts_machine(h.uts.machine);
-      if (a != Arch::unknown && arch_is_64bit(a) == (w == Word::w64)) score += 2;
-      auto eh = endian_hint(h.uts.machine);
-      if (eh && *eh == e) score += 2;
-      uint64_t blocks = 1 + uint64_t{static_cast<uint32_t>(h.sub_hdr_size)} + h.bitmap_blocks;
-      if (blocks * bs <= f.size()) score += 1;
-      if (!best || score > best->score) best = Candidate{w, e, score};
-    }
-  }
-  if (!best) {
-    Word w = head.size() >= main_header_size(Word::w64) ? Word::w64 : Word::w32;
-    DUMPFMT_TRY_ASSIGN(MainHeader h, decode_main_header(head, w, Endian::little));
-    return file_error(
-        Errc::corrupt, f, 0,
-        strfmt("kdump header has no plausible layout (%s-bit LE reading: "
-               "block_size %d, bitmap_blocks %u, max_mapnr %u)",
-               w == Word::w64 ? "64" : "32", h.block_size, h.bitmap_blocks, h.max_mapnr));
-  }
-  return *best;
-}
-
-Result<PartHeader> parse_part(const File& f) {
-  PartHeader p;
-  uint64_t fsize = f.size();
-  if (fsize < main_header_size(Word::w32)) {
-    return file_error(Errc::truncated, f, 0,
-                      strfmt("file of %llu bytes is shorter than a kdump header",
-                             static_cast<unsigned long long>(fsize)));
-  }
-  DUMPFMT_TRY_ASSIGN(auto head,
-                     read_vector(f, 0, std::min<uint64_t>(fsize, main_header_size(Word::w64))));
-  p.signature.assign(reinterpret_cast<const char*>(head.data()), 8);
-  if (p.signature != kKdumpSignature && p.signature != kDiskdumpSignature) {
-    return file_error(Errc::unknown_format, f, 0, "not a kdump-compressed file");
-  }
-  DUMPFMT_TRY_ASSIGN(Candidate c, pick_layout(f, head));
-  p.word = c.word;
-  p.endian = c.endian;
-  DUMPFMT_TRY_ASSIGN(p.hdr, decode_main_header(head, c.word, c.endian));
-  p.raw_main.assign(head.begin(), head.begin() + static_cast<ptrdiff_t>(main_header_size(c.word)));
-  p.block_size = static_cast<uint32_t>(p.hdr.block_size);
-  p.version = p.hdr.version;
-  if (p.version > kNewestKnownVersion) {
-    p.warnings.push_back(strfmt("%s: kdump header version %d is newer than %d; read as version %d",
-                                f.name().c_str(), p.version, kNewestKnownVersion,
-                                kNewestKnownVersion));
-    p.version = kNewestKnownVersion;
-  }
-  const uint64_t bs = p.block_size;
-  const uint64_t sub_blocks = static_cast<uint32_t>(p.hdr.sub_hdr_size);
-
-  uint64_t bitmap_bytes = 0;
-  if (!checked_mul(1 + sub_blocks, bs, &p.bitmap_off) ||
-      !checked_mul(uint64_t{p.hdr.bitmap_blocks}, bs, &bitmap_bytes) ||
-      !checked_add(p.bitmap_off, bitmap_bytes, &p.desc_off)) {
-    return file_error(Errc::corrupt, f, status_offset(p.word),
-                      "kdump header block counts overflow");
-  }
-
-  // Sub-header (version 1 and later).
-  p.sub_layout = p.word == Word::w64 ? SubLayout::w64 : SubLayout::w32_packed;
-  if (p.version >= 1) {
-    size_t want = sub_header_bytes_for_version(p.sub_layout, p.version);
-    if (p.word == Word::w32) {
-      want = std::max(want, sub_header_bytes_for_version(SubLayout::w32_padded, p.version));
-    }
-    if (bs >= fsize || fsize - bs < sub_header_bytes_for_version(p.sub_layout, p.version)) {
-      return file_error(Errc::truncated, f, bs, "file ends inside the kdump sub-header");
-    }
-    DUMPFMT_TRY_ASSIGN(auto sub, read_vector(f, bs, std::min<uint64_t>(want, fsize - bs)));
-    if (p.word == Word::w32 && p.version >= 3) {
-      // i386 packs the 8-byte off_t fields at 4-byte alignment, ARM and MIPS
-      // pad them to 8. A reading is plausible when its vmcoreinfo and note
-      // locations are empty or lie between the sub-header and the bitmaps
-      // (libkdumpfile checks vmcoreinfo only; notes catch a padded file
-      // without VMCOREINFO). Packed wins ties, as there.
-      auto plausible = [&](SubLayout l) {
-        if (sub.size() < sub_header_bytes_for_version(l, p.version)) return false;
-        auto h = decode_sub_header(sub, l, p.endian, p.version);
-        if (!h) return false;
-        auto inside = [&](uint64_t o, uint64_t n) {
-          return (o == 0 && n == 0) || (o > bs && o <= p.bitmap_off && n <= p.bitmap_off - o);
-        };
-        return inside(h->offset_vmcoreinfo, h->size_vmcoreinfo) &&
-               inside(h->offset_note, h->size_note);
-      };
-      if (!plausible(SubLayout::w32_packed)) {
-        if (plausible(SubLayout::w32_padded)) {
-          p.sub_layout = SubLayout::w32_padded;
-        } else {
-          Arch a = arch_from_uts_machine(p.hdr.uts.machine);
-          if (a == Arch::arm || a == Arch::mips) p.sub_layout = SubLayout::w32_padded;
-          p.warnings.push_back(strfmt("%s: 32-bit sub-header fits neither layout; read as %s",
-                                      f.name().c_str(),
-                                      p.sub_layout == SubLayout::w32_padded ? "padded" : "packed"));
-        }
-      }
-    }
-    if (sub.size() < sub_header_bytes_for_version(p.sub_layout, p.version)) {
-      return file_error(Errc::truncated, f, bs, "file ends inside the kdump sub-header");
-    }
-    DUMPFMT_TRY_ASSIGN(p.sub, decode_sub_header(sub, p.sub_layout, p.endian, p.version));
-  }
-
-  p.max_mapnr = p.hdr.max_mapnr;
-  if (p.version >= 6) {
-    if (p.sub.max_mapnr_64 != 0) {
-      p.max_mapnr = p.sub.max_mapnr_64;
-    } else if (p.hdr.max_mapnr != 0) {
-      p.warnings.push_back(strfmt("%s: max_mapnr_64 is 0; using the 32-bit max_mapnr %u",
-                                  f.name().c_str(), p.hdr.max_mapnr));
-    }
-  }
-
-  // docs/formats.md §3.5: two bitmaps when each half covers max_mapnr, else the
-  // single bitmap of old diskdump files is the dumpable one.
-  p.bitmap_half = uint64_t{p.hdr.bitmap_blocks / 2} * bs;
-  uint64_t bitmap_pfns = 0;
-  // A max_mapnr_64 beyond what two bitmaps hold, while the 32-bit copy fits,
-  // is damage to that field (clamped below), not an old single-bitmap file.
-  uint64_t fit = p.version >= 6 ? std::min<uint64_t>(p.max_mapnr, p.hdr.max_mapnr) : p.max_mapnr;
-  if (p.bitmap_half != 0 && p.bitmap_half * 8 >= fit) {
-    p.two_bitmaps = true;
-    bitmap_pfns = p.bitmap_half * 8;
-  } else {
-    p.two_bitmaps = false;
-    p.bitmap_half = bitmap_bytes;
-    bitmap_pfns = bitmap_bytes > (UINT64_MAX / 8) ? UINT64_MAX : bitmap_bytes * 8;
-    p.warnings.push_back(
-        strfmt("%s: only one page bitmap (old diskdump layout); RAM and dumpable "
-               "pages are the same set",
-               f.name().c_str()));
-  }
-  if (p.max_mapnr > bitmap_pfns) {
-    p.warnings.push_back(strfmt("%s: max_mapnr %llu exceeds what the bitmap covers; using %llu",
-                                f.name().c_str(), static_cast<unsigned long long>(p.max_mapnr),
-                                static_cast<unsigned long long>(bitmap_pfns)));
-    p.max_mapnr = bitmap_pfns;
-  }
-  if (p.desc_off > fsize) {
-    return file_error(Errc::truncated, f, p.bitmap_off,
-                      strfmt("file ends inside the page bitmaps (they end at %s, file size %s)",
-                             hex(p.desc_off).c_str(), hex(fsize).c_str()));
-  }
-
-  if (p.version >= 2 && p.sub.split != 0) {
-    p.split = true;
-    p.start = p.version >= 6 ? p.sub.start_pfn_64 : p.sub.start_pfn;
-    p.end = p.version >= 6 ? p.sub.end_pfn_64 : p.sub.end_pfn;
-    if (p.start > p.end || p.start > p.max_mapnr) {
-      return file_error(Errc::corrupt, f, bs,
-                        strfmt("split part range PFNs %s-%s is invalid (max_mapnr %s)",
-                               hex(p.start).c_str(), hex(p.end).c_str(), hex(p.max_mapnr).c_str()));
-    }
-    p.end = std::min(p.end, p.max_mapnr);
-  } else {
-    p.start = 0;
-    p.end = p.max_mapnr;
-  }
-  return p;
 }
 
 // ---------------------------------------------------------------------------
@@ -806,7 +588,7 @@ Status KdumpSource::check_desc(const Part& part, Pfn pfn, uint64_t doff, const P
     return file_error(Errc::unsupported, f, doff,
                       strfmt("PFN %s: unknown page flags %#x", hex(pfn).c_str(), d.flags));
   }
-  if (comp != 0 && !is_pow2(comp)) {
+  if (comp != 0 && !std::has_single_bit(comp)) {
     return file_error(
         Errc::corrupt, f, doff,
         strfmt("PFN %s: page flags %#x name several codecs", hex(pfn).c_str(), d.flags));
@@ -939,136 +721,6 @@ Status KdumpSource::read_pages(Pfn first, std::span<std::byte> out,
     }
     DUMPFMT_TRY(decode(*part, first + k, d, in, out.subspan(k * block_size_, block_size_)));
     states[k] = PageState::present;
-  }
-  return ok();
-}
-
-// Whether [off, off+n) holds the same bytes in both files.
-Result<bool> same_bytes(const File& a, const File& b, uint64_t off, uint64_t n) {
-  constexpr uint64_t kChunk = uint64_t{1} << 20;
-  std::vector<std::byte> x(static_cast<size_t>(std::min(n, kChunk))), y(x.size());
-  for (uint64_t done = 0; done < n;) {
-    size_t len = static_cast<size_t>(std::min<uint64_t>(x.size(), n - done));
-    DUMPFMT_TRY(a.read_at(off + done, std::span(x.data(), len)));
-    DUMPFMT_TRY(b.read_at(off + done, std::span(y.data(), len)));
-    if (std::memcmp(x.data(), y.data(), len) != 0) return false;
-    done += len;
-  }
-  return true;
-}
-
-// Parts of one dump share more than the main header (makedumpfile writes the
-// same sub-header apart from the split and eraseinfo fields, the same notes
-// and both full bitmaps into every part). A part from another dump with an
-// equal main header (QEMU writes no timestamp) shows up here; its bitmap over
-// its own range must match, as the descriptors it holds are counted by it.
-Status check_same_dump(const File& f, const PartHeader& h, const File& f0, const PartHeader& h0) {
-  auto differs = [&](const std::string& what) {
-    return make_error(Errc::invalid_argument,
-                      strfmt("%s: %s differs from %s's: the files are not parts of the same dump",
-                             f.name().c_str(), what.c_str(), f0.name().c_str()));
-  };
-  const SubHeader &a = h.sub, &b = h0.sub;
-  if (h.sub_layout != h0.sub_layout || a.phys_base != b.phys_base || a.dump_level != b.dump_level ||
-      a.offset_vmcoreinfo != b.offset_vmcoreinfo || a.size_vmcoreinfo != b.size_vmcoreinfo ||
-      a.offset_note != b.offset_note || a.size_note != b.size_note ||
-      a.max_mapnr_64 != b.max_mapnr_64) {
-    return differs("sub-header (phys_base, dump level, note location or max_mapnr)");
-  }
-  // Main headers are equal, so both files have the same layout up to the
-  // descriptors, and parse_part checked it lies inside each file.
-  const uint64_t bs = h.block_size;
-  const uint64_t notes_off = bs + sub_header_size(h.sub_layout);
-  if (h.version >= 1 && notes_off < h.bitmap_off) {
-    DUMPFMT_TRY_ASSIGN(bool same, same_bytes(f, f0, notes_off, h.bitmap_off - notes_off));
-    if (!same) return differs("ELF note area");
-  }
-  const uint64_t first = h.start / 8, last = std::min((h.end + 7) / 8, h.bitmap_half);
-  for (int i = 0; i < (h.two_bitmaps ? 2 : 1) && first < last; ++i) {
-    uint64_t off = h.bitmap_off + static_cast<uint64_t>(i) * h.bitmap_half + first;
-    DUMPFMT_TRY_ASSIGN(bool same, same_bytes(f, f0, off, last - first));
-    if (!same) {
-      return differs(strfmt("%s bitmap over its PFNs %s-%s",
-                            h.two_bitmaps ? (i == 0 ? "1st (RAM)" : "2nd (dumpable)") : "page",
-                            hex(h.start).c_str(), hex(h.end).c_str()));
-    }
-  }
-  return ok();
-}
-
-// Split sets (docs/formats.md §5): identical main headers, split = 1, and ranges
-// that tile [0, max_mapnr) without overlap.
-Status check_split_set(const std::vector<std::unique_ptr<File>>& files,
-                       const std::vector<PartHeader>& hdrs) {
-  const PartHeader& h0 = hdrs.front();
-  for (size_t i = 0; i < hdrs.size(); ++i) {
-    const PartHeader& h = hdrs[i];
-    if (!h.split) {
-      return make_error(Errc::invalid_argument,
-                        files[i]->name() +
-                            ": not a split dump part (split flag not set); a set of kdump files "
-                            "must come from makedumpfile --split");
-    }
-    // Parts may differ only in the incomplete flag (each child sets its own).
-    auto masked = [](const PartHeader& p) {
-      std::vector<std::byte> b = p.raw_main;
-      size_t so = status_offset(p.word);
-      uint32_t st = ByteReader(b, p.endian).field<uint32_t>(so) & ~kStatusIncomplete;
-      ByteWriter(b, p.endian).put<uint32_t>(so, st);
-      return b;
-    };
-    if (i > 0 && (h.word != h0.word || h.endian != h0.endian || masked(h) != masked(h0) ||
-                  h.max_mapnr != h0.max_mapnr)) {
-      return make_error(Errc::invalid_argument,
-                        strfmt("%s: header differs from %s: the files are not parts of the same "
-                               "dump",
-                               files[i]->name().c_str(), files[0]->name().c_str()));
-    }
-    if (i > 0) DUMPFMT_TRY(check_same_dump(*files[i], h, *files[0], h0));
-  }
-  std::vector<size_t> order(hdrs.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return hdrs[a].start != hdrs[b].start ? hdrs[a].start < hdrs[b].start
-                                          : hdrs[a].end < hdrs[b].end;
-  });
-  Pfn expect = 0;
-  for (size_t k = 0; k < order.size(); ++k) {
-    const PartHeader& h = hdrs[order[k]];
-    const std::string& name = files[order[k]]->name();
-    if (k > 0) {
-      const PartHeader& prev = hdrs[order[k - 1]];
-      const std::string& pname = files[order[k - 1]]->name();
-      // makedumpfile gives surplus parts an empty range at max_mapnr; only
-      // parts holding PFNs can be told apart.
-      if (h.start == prev.start && h.end == prev.end && h.start != h.end) {
-        return make_error(
-            Errc::invalid_argument,
-            strfmt("%s and %s are the same split part (PFNs %s-%s): a file was "
-                   "given twice",
-                   pname.c_str(), name.c_str(), hex(h.start).c_str(), hex(h.end).c_str()));
-      }
-      if (h.start < expect) {
-        return make_error(Errc::invalid_argument,
-                          strfmt("%s (PFNs %s-%s) overlaps %s (PFNs %s-%s)", name.c_str(),
-                                 hex(h.start).c_str(), hex(h.end).c_str(), pname.c_str(),
-                                 hex(prev.start).c_str(), hex(prev.end).c_str()));
-      }
-    }
-    if (h.start > expect) {
-      return make_error(Errc::invalid_argument,
-                        strfmt("no part holds PFNs %s-%s (before %s): a part of the split set "
-                               "is missing",
-                               hex(expect).c_str(), hex(h.start).c_str(), name.c_str()));
-    }
-    expect = h.end;
-  }
-  if (expect < h0.max_mapnr) {
-    return make_error(Errc::invalid_argument,
-                      strfmt("no part holds PFNs %s-%s (after %s): a part of the split set is "
-                             "missing",
-                             hex(expect).c_str(), hex(h0.max_mapnr).c_str(),
-                             files[order.back()]->name().c_str()));
   }
   return ok();
 }
