@@ -18,7 +18,6 @@ namespace dumpfmt {
 
 namespace {
 
-using detail::flat::kEndMarker;
 using detail::flat::kRecordHeaderSize;
 
 struct Segment {
@@ -178,7 +177,7 @@ Status check_header(std::span<const std::byte> h, const std::string& name) {
                                          ": offset 0x0: not a flattened dump (no makedumpfile "
                                          "signature)");
   }
-  int64_t type = load<int64_t>(h.data() + 16, Endian::big);
+  DUMPFMT_TRY_ASSIGN(int64_t type, detail::flat::header_type(h));
   if (type != detail::flat::kTypeFlatHeader) {
     return make_error(Errc::unsupported,
                       strfmt("%s: offset 0x10: flattened header type %lld is not 1", name.c_str(),
@@ -210,8 +209,8 @@ bool is_flattened(const File& f) {
   if (f.size() < 24) return false;
   std::array<std::byte, 24> h;
   if (!f.read_at(0, h)) return false;
-  return detail::flat::has_signature(h) &&
-         load<int64_t>(h.data() + 16, Endian::big) == detail::flat::kTypeFlatHeader;
+  auto type = detail::flat::header_type(h);
+  return detail::flat::has_signature(h) && type && *type == detail::flat::kTypeFlatHeader;
 }
 
 // A stream without its end marker is refused (Errc::truncated), as
@@ -239,9 +238,9 @@ Result<std::unique_ptr<File>> open_flattened(std::unique_ptr<File> raw) {
     }
     std::array<std::byte, kRecordHeaderSize> rh;
     DUMPFMT_TRY(scan.read(pos, rh));
-    int64_t off = load<int64_t>(rh.data(), Endian::big);
-    int64_t size = load<int64_t>(rh.data() + 8, Endian::big);
-    if (off == kEndMarker && size == kEndMarker) break;
+    DUMPFMT_TRY_ASSIGN(const detail::flat::RecordHeader r, detail::flat::decode_record_header(rh));
+    if (r.is_end()) break;
+    const int64_t off = r.offset, size = r.size;
     if (off < 0 || size <= 0) {
       return file_error(Errc::corrupt, f, pos,
                         strfmt("flattened record with offset %lld and size %lld",
@@ -282,9 +281,9 @@ Status rearrange_flattened(int in_fd, const std::string& in_name, OutputSink& ou
                         strfmt("%s: offset %s: flattened stream ends without its end marker",
                                in_name.c_str(), hex(pos + got).c_str()));
     }
-    int64_t off = load<int64_t>(rh.data(), Endian::big);
-    int64_t size = load<int64_t>(rh.data() + 8, Endian::big);
-    if (off == kEndMarker && size == kEndMarker) return ok();
+    DUMPFMT_TRY_ASSIGN(const detail::flat::RecordHeader r, detail::flat::decode_record_header(rh));
+    if (r.is_end()) return ok();
+    const int64_t off = r.offset, size = r.size;
     if (off < 0 || size <= 0) {
       return make_error(
           Errc::corrupt,

@@ -59,9 +59,10 @@ class FlattenedSink final : public OutputSink {
   Status write_header() {
     if (header_done_) return ok();
     std::vector<std::byte> h(kFlatHeaderSize);
-    std::memcpy(h.data(), detail::flat::kSignature, sizeof detail::flat::kSignature);
-    store<int64_t>(h.data() + 16, detail::flat::kTypeFlatHeader, Endian::big);
-    store<int64_t>(h.data() + 24, detail::flat::kVersionFlatHeader, Endian::big);
+    ByteWriter w(h, Endian::big);
+    w.put_bytes(0, std::as_bytes(std::span(detail::flat::kSignature)));
+    w.put<int64_t>(16, detail::flat::kTypeFlatHeader);
+    w.put<int64_t>(24, detail::flat::kVersionFlatHeader);
     header_done_ = true;
     return append(h);
   }
@@ -69,8 +70,8 @@ class FlattenedSink final : public OutputSink {
   Status emit(uint64_t off, std::span<const std::byte> data) {
     DUMPFMT_TRY(write_header());
     std::array<std::byte, kRecordHeaderSize> rh;
-    store<int64_t>(rh.data(), static_cast<int64_t>(off), Endian::big);
-    store<int64_t>(rh.data() + 8, static_cast<int64_t>(data.size()), Endian::big);
+    detail::flat::encode_record_header(
+        {static_cast<int64_t>(off), static_cast<int64_t>(data.size())}, rh);
     DUMPFMT_TRY(append(rh));
     return append(data);
   }
