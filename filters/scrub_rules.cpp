@@ -166,6 +166,11 @@ Result<EraseStmt> parse_erase(Lexer& lx, std::string_view where) {
 
 }  // namespace
 
+void append_rules(RuleSet& to, RuleSet more) {
+  for (auto& r : more.rules) to.rules.push_back(std::move(r));
+  for (auto& w : more.warnings) to.warnings.push_back(std::move(w));
+}
+
 Result<RuleSet> parse_rules(std::string_view text, std::string_view source) {
   RuleSet rs;
   bool in_module = false;

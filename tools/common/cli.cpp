@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
+#include <sstream>
 
 #include "dumpfmt/bytes.h"
 #include "dumpfmt/config.h"
@@ -119,6 +121,15 @@ OpenOptions open_options(std::string_view tool, std::string_view io, bool quiet)
     if (!quiet) print_warning(t, m);
   };
   return oo;
+}
+
+Result<std::string> read_text_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return make_error(Errc::io, path + ": cannot open");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  if (!f && !f.eof()) return make_error(Errc::io, path + ": read error");
+  return ss.str();
 }
 
 double now_seconds() {

@@ -70,6 +70,10 @@ class Progress {
 /// not print info().warnings again).
 OpenOptions open_options(std::string_view tool, std::string_view io, bool quiet = false);
 
+/// The whole of a (small) text file. Errors: io "PATH: cannot open",
+/// "PATH: read error".
+Result<std::string> read_text_file(const std::string& path);
+
 /// Monotonic seconds.
 double now_seconds();
 

@@ -45,7 +45,7 @@ std::string writable_formats() {
 
 void add_output_options(CLI::App& app, OutputChoice& c, unsigned extra, const OutputHelp& help) {
   add_codec_options(app, c.codec, help.output_kind);
-  app.add_option("--level", c.level, "codec level (default: the fastest, as makedumpfile)");
+  app.add_option("--level", c.level, help.level);
   app.add_flag("-E", c.elf, help.elf);
   if (extra & kFormatOption) {
     app.add_option("-f,--format", c.format,

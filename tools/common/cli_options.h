@@ -49,6 +49,7 @@ enum OutputOption : unsigned {
 struct OutputHelp {
   std::string output_kind = "kdump-compressed output";  // for the codec letters
   std::string elf = "ELF vmcore output (same as -f elf)";
+  std::string level = "codec level (default: the fastest, as makedumpfile)";
   std::string format;  // -f; empty: "output format: <writable formats> (default kdump)"
   std::string flattened = "write makedumpfile's flattened form (for pipes)";
   std::string threads = "compression threads (default: all CPUs available)";

@@ -45,6 +45,10 @@ struct RuleSet {
 /// first syntax error.
 Result<RuleSet> parse_rules(std::string_view text, std::string_view source);
 
+/// Appends `more`'s rules and warnings to `to`: several rule files and
+/// single rules make one set, in the order given.
+void append_rules(RuleSet& to, RuleSet more);
+
 struct RuleReport {
   std::string rule;
   std::string source;
