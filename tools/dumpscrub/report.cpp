@@ -2,6 +2,9 @@
 // by rule, as text for stderr and as JSON.
 #include "report.h"
 
+#include <cstdio>
+#include <fstream>
+
 #include "dumpfmt/bytes.h"
 
 namespace dumpscrub {
@@ -22,23 +25,26 @@ unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); 
 std::string summary_text(const Report& r) {
   std::string s;
   auto line = [&](const std::string& l) { s += "dumpscrub: " + l + "\n"; };
-  if (!r.profile.empty()) {
+  if (!r.found.profile.empty()) {
     std::string d;
     for (PageClass c : kDropClasses) {
-      if (r.dropped[c] == 0 && (c == PageClass::hwpoison || c == PageClass::offline)) continue;
-      d += strfmt("%s %llu, ", std::string(dumpfmt::page_class_name(c)).c_str(), ull(r.dropped[c]));
+      if (r.found.dropped[c] == 0 && (c == PageClass::hwpoison || c == PageClass::offline))
+        continue;
+      d += strfmt("%s %llu, ", std::string(dumpfmt::page_class_name(c)).c_str(),
+                  ull(r.found.dropped[c]));
     }
-    d += strfmt("per-CPU free %llu", ull(r.pcp_free));
-    line(strfmt("profile %s: pages %s: %s", r.profile.c_str(),
-                r.keep_layout ? strfmt("overwritten with 0x%02x", r.fill).c_str() : "dropped",
-                d.c_str()));
+    d += strfmt("per-CPU free %llu", ull(r.found.pcp_free));
+    line(strfmt(
+        "profile %s: pages %s: %s", r.found.profile.c_str(),
+        r.found.keep_layout ? strfmt("overwritten with 0x%02x", r.found.fill).c_str() : "dropped",
+        d.c_str()));
   }
-  for (const auto& c : r.classes) {
+  for (const auto& c : r.found.classes) {
     line(strfmt("erased %-9s %llu objects, %llu bytes", c.cls.c_str(), ull(c.objects),
                 ull(c.bytes)));
   }
   // The built-in rules are summed up in their class; --json lists them.
-  for (const auto& rr : r.rules) {
+  for (const auto& rr : r.found.rules) {
     if (rr.source.rfind("built-in", 0) == 0) continue;
     if (!rr.skipped.empty()) {
       line(strfmt("rule %s (%s): skipped: %s", rr.rule.c_str(), rr.source.c_str(),
@@ -57,22 +63,22 @@ nlohmann::ordered_json summary_json(const Report& r) {
   j["input"] = r.input;
   j["output"] = r.output;
   j["format"] = r.format;
-  j["profile"] = r.profile.empty() ? Json(nullptr) : Json(r.profile);
-  j["keep_layout"] = r.keep_layout;
-  j["fill"] = r.fill;
-  j["btf"] = r.btf_source.empty() ? Json(nullptr) : Json(r.btf_source);
+  j["profile"] = r.found.profile.empty() ? Json(nullptr) : Json(r.found.profile);
+  j["keep_layout"] = r.found.keep_layout;
+  j["fill"] = r.found.fill;
+  j["btf"] = r.found.btf_source.empty() ? Json(nullptr) : Json(r.found.btf_source);
   Json d = Json::object();
-  for (PageClass c : kDropClasses) d[std::string(dumpfmt::page_class_name(c))] = r.dropped[c];
-  d["percpu_free"] = r.pcp_free;
+  for (PageClass c : kDropClasses) d[std::string(dumpfmt::page_class_name(c))] = r.found.dropped[c];
+  d["percpu_free"] = r.found.pcp_free;
   j["dropped_pages"] = d;
   Json cls = Json::array();
-  for (const auto& c : r.classes) {
+  for (const auto& c : r.found.classes) {
     cls.push_back(
         {{"class", c.cls}, {"objects", c.objects}, {"bytes", c.bytes}, {"notes", c.notes}});
   }
   j["erased_classes"] = cls;
   Json rules = Json::array();
-  for (const auto& rr : r.rules) {
+  for (const auto& rr : r.found.rules) {
     Json o = {
         {"rule", rr.rule}, {"source", rr.source}, {"objects", rr.objects}, {"bytes", rr.bytes}};
     if (!rr.skipped.empty()) o["skipped"] = rr.skipped;
@@ -80,16 +86,28 @@ nlohmann::ordered_json summary_json(const Report& r) {
   }
   j["rules"] = rules;
   Json items = Json::array();
-  for (const auto& it : r.items) {
+  for (const auto& it : r.found.items) {
     items.push_back(
         {{"class", it.cls}, {"what", it.what}, {"bytes", it.bytes}, {"ranges", it.count}});
   }
   j["erased"] = items;
-  j["pages_in"] = r.pages_in;
-  j["pages_out"] = r.pages_out;
+  j["pages_in"] = r.found.pages_in;
+  j["pages_out"] = r.found.pages_out;
   j["page_bytes_out"] = r.bytes_out;
   j["warnings"] = r.warnings;
   return j;
+}
+
+dumpfmt::Status write_summary_json(const Report& r, const std::string& path) {
+  std::string text = summary_json(r).dump(2) + "\n";
+  if (path == "-") {
+    std::fputs(text.c_str(), stdout);
+    return dumpfmt::ok();
+  }
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+  if (!f) return dumpfmt::make_error(dumpfmt::Errc::io, path + ": cannot write the JSON summary");
+  return dumpfmt::ok();
 }
 
 }  // namespace dumpscrub
