@@ -82,7 +82,7 @@ struct ScrubPlan {
 /// reported to o.unavailable without o.skip_unavailable.
 Result<ScrubPlan> plan_scrub(const PageSource& src, const ScrubOptions& o);
 
-// ---- the plan's parts (plan_scrub runs them in this order) ----
+// ---- the plan's parts (plan_scrub uses them; tests call them alone) ----
 
 /// The makedumpfile dump level of the profile: 0 without one; 31 for kdump
 /// output; 30 (zero pages stay) under keep_layout and in other formats: in
