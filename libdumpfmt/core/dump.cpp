@@ -148,20 +148,6 @@ std::vector<Note> notes_for_output(const DumpInfo& info) {
   return notes;
 }
 
-std::optional<std::string> vmcoreinfo_value(std::string_view text, std::string_view key) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == '=') {
-      return std::string(line.substr(key.size() + 1));
-    }
-    pos = eol + 1;
-  }
-  return std::nullopt;
-}
-
 std::optional<std::string> find_vmcoreinfo(const std::vector<Note>& notes) {
   for (const auto& n : notes) {
     if (n.name == "VMCOREINFO") {

@@ -3,6 +3,7 @@
 
 #include "dumpfmt/bytes.h"
 #include "dumpfmt/dump.h"
+#include "dumpfmt/vmcoreinfo.h"
 
 using namespace dumpfmt;
 
@@ -72,17 +73,19 @@ TEST(Notes, OverlongNoteIsCorruptWithOffset) {
   auto r = parse_notes(area, Endian::little, 0x2000, "vmcore");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, Errc::corrupt);
-  EXPECT_NE(r.error().message.find("vmcore: offset 0x2000"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("vmcore: offset 0x2000"), std::string::npos)
+      << r.error().message;
 }
 
 TEST(Vmcoreinfo, ValueLookupIsExactKey) {
-  std::string t = "OSRELEASE=6.1.0-56-cloud-amd64\nSYMBOL(init_uts_ns)=ffffffff9a012340\n"
-                  "SYMBOL(init_uts_ns_x)=1\nCRASHTIME=1700000000";
-  EXPECT_EQ(vmcoreinfo_value(t, "OSRELEASE"), "6.1.0-56-cloud-amd64");
-  EXPECT_EQ(vmcoreinfo_value(t, "SYMBOL(init_uts_ns)"), "ffffffff9a012340");
-  EXPECT_EQ(vmcoreinfo_value(t, "CRASHTIME"), "1700000000");
-  EXPECT_FALSE(vmcoreinfo_value(t, "OSREL").has_value());
-  EXPECT_FALSE(vmcoreinfo_value(t, "PAGESIZE").has_value());
+  std::string t =
+      "OSRELEASE=6.1.0-56-cloud-amd64\nSYMBOL(init_uts_ns)=ffffffff9a012340\n"
+      "SYMBOL(init_uts_ns_x)=1\nCRASHTIME=1700000000";
+  EXPECT_EQ(VmcoreinfoText::parse(t).value("OSRELEASE"), "6.1.0-56-cloud-amd64");
+  EXPECT_EQ(VmcoreinfoText::parse(t).value("SYMBOL(init_uts_ns)"), "ffffffff9a012340");
+  EXPECT_EQ(VmcoreinfoText::parse(t).value("CRASHTIME"), "1700000000");
+  EXPECT_FALSE(VmcoreinfoText::parse(t).value("OSREL").has_value());
+  EXPECT_FALSE(VmcoreinfoText::parse(t).value("PAGESIZE").has_value());
 }
 
 TEST(Arch, Tables) {

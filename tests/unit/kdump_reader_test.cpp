@@ -12,9 +12,10 @@
 
 #include "dumpfmt/codec.h"
 #include "dumpfmt/format.h"
+#include "dumpfmt/vmcoreinfo.h"
 #include "dumpgen.h"
-#include "read_pages_check.h"
 #include "gtest/gtest.h"
+#include "read_pages_check.h"
 
 namespace {
 
@@ -240,7 +241,7 @@ TEST(KdumpReader, HandBuiltVersion6) {
   EXPECT_EQ(in.dump_level, 31u);
   EXPECT_EQ(in.compression, "zlib");
   ASSERT_TRUE(in.vmcoreinfo);
-  EXPECT_EQ(vmcoreinfo_value(*in.vmcoreinfo, "OSRELEASE"), "6.1.0-hand");
+  EXPECT_EQ(VmcoreinfoText::parse(*in.vmcoreinfo).osrelease(), "6.1.0-hand");
   ASSERT_EQ(in.notes.size(), 1u);
   EXPECT_FALSE(in.incomplete);
   EXPECT_EQ(s.present().count(), 3u);

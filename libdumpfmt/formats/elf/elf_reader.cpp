@@ -3,13 +3,13 @@
 // Layouts from the ELF gABI and Linux <uapi/linux/elf.h> (elf_layout.h).
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <optional>
 
 #include "dumpfmt/file.h"
+#include "dumpfmt/vmcoreinfo.h"
 #include "formats/elf/elf_format.h"
 #include "formats/elf/elf_layout.h"
 
@@ -317,25 +317,12 @@ Status ElfSource::read_pages(Pfn first, std::span<std::byte> out,
 
 // --- building the source ---------------------------------------------------
 
-/// makedumpfile-style integer: decimal, or hex when decimal leaves a rest
-/// (some NUMBER() lines are written as 0x...).
-std::optional<int64_t> parse_number(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  long long v = std::strtoll(s.c_str(), &end, 10);
-  if (errno == 0 && end && *end == '\0') return static_cast<int64_t>(v);
-  errno = 0;
-  unsigned long long u = std::strtoull(s.c_str(), &end, 16);
-  if (errno == 0 && end && *end == '\0') return static_cast<int64_t>(u);
-  return std::nullopt;
-}
-
 /// Guesses the architecture from VMCOREINFO when e_machine does not say.
 Arch arch_from_vmcoreinfo(const std::string& text) {
-  auto has = [&](std::string_view key) { return vmcoreinfo_value(text, key).has_value(); };
+  const VmcoreinfoText vi = VmcoreinfoText::parse(text);
+  auto has = [&](std::string_view key) { return vi.value(key).has_value(); };
   // Distribution kernels name the architecture in the release string.
-  const std::string rel = vmcoreinfo_value(text, "OSRELEASE").value_or("");
+  const std::string_view rel = vi.osrelease().value_or("");
   const std::pair<std::string_view, Arch> suffixes[] = {
       {"x86_64", Arch::x86_64},   {"amd64", Arch::x86_64}, {"aarch64", Arch::arm64},
       {"arm64", Arch::arm64},     {"s390x", Arch::s390x},  {"ppc64", Arch::ppc64},
@@ -551,15 +538,13 @@ struct Builder {
     if (info.arch != Arch::unknown) info.uts.machine = std::string(uts_machine_of(info.arch));
 
     info.page_size = 4096;
-    std::optional<std::string> pagesize;
-    if (info.vmcoreinfo) pagesize = vmcoreinfo_value(*info.vmcoreinfo, "PAGESIZE");
-    if (pagesize) {
-      auto v = parse_number(*pagesize);
-      if (v && *v >= 512 && *v <= (1 << 20) && (*v & (*v - 1)) == 0) {
-        info.page_size = static_cast<uint32_t>(*v);
+    const VmcoreinfoText vi = VmcoreinfoText::parse(info.vmcoreinfo.value_or(""));
+    if (auto pagesize = vi.value("PAGESIZE")) {
+      if (auto ps = vi.page_size()) {
+        info.page_size = *ps;
       } else {
-        warn(strfmt("%s: VMCOREINFO PAGESIZE=%s is not a plausible page size; assuming 4096",
-                    f.name().c_str(), pagesize->c_str()));
+        warn(strfmt("%s: VMCOREINFO PAGESIZE=%.*s is not a plausible page size; assuming 4096",
+                    f.name().c_str(), static_cast<int>(pagesize->size()), pagesize->data()));
       }
     } else if (page_size_varies(info.arch)) {
       warn(
@@ -569,12 +554,10 @@ struct Builder {
                  arch_name(info.arch).data()));
     }
 
-    if (info.vmcoreinfo) {
-      const std::string& vi = *info.vmcoreinfo;
-      if (auto r = vmcoreinfo_value(vi, "OSRELEASE")) info.uts.release = *r;
-      if (auto t = vmcoreinfo_value(vi, "CRASHTIME")) info.crash_time = parse_number(*t);
-      if (auto b = vmcoreinfo_value(vi, "NUMBER(phys_base)")) info.phys_base = parse_number(*b);
-    }
+    // A CRASHTIME or NUMBER(phys_base) that does not parse unsets the value.
+    if (auto r = vi.osrelease()) info.uts.release = *r;
+    if (vi.value("CRASHTIME")) info.crash_time = vi.integer("CRASHTIME", IntSyntax::makedumpfile);
+    if (vi.value("NUMBER(phys_base)")) info.phys_base = vi.number("phys_base");
     if (h.ehdr.e_flags & kDumpElfIncomplete) {
       info.incomplete = true;
       warn(

@@ -11,6 +11,7 @@
 #include "dumpfmt/codec.h"
 #include "dumpfmt/dump.h"
 #include "dumpfmt/file.h"
+#include "dumpfmt/vmcoreinfo.h"
 #include "formats/kdump/kdump_format.h"
 #include "formats/kdump/kdump_layout.h"
 #include "formats/kdump/kdump_part_header.h"
@@ -117,7 +118,8 @@ Status load_bitmap(const File& f, uint64_t off, Pfn npfn, PfnSet& set,
 Arch guess_arch(const std::vector<Note>& notes, const std::optional<std::string>& vmcoreinfo,
                 Word w, Endian e, std::string* why) {
   if (vmcoreinfo) {
-    auto has = [&](std::string_view k) { return vmcoreinfo_value(*vmcoreinfo, k).has_value(); };
+    const VmcoreinfoText vi = VmcoreinfoText::parse(*vmcoreinfo);
+    auto has = [&](std::string_view k) { return vi.value(k).has_value(); };
     struct Hint {
       std::string_view key;
       Arch arch;
@@ -455,26 +457,23 @@ void KdumpSource::fill_info(const File& f, const PartHeader& h) {
   if (h.hdr.tv_sec != 0) {
     in.crash_time = h.hdr.tv_sec;
   } else if (in.vmcoreinfo) {
-    if (auto t = vmcoreinfo_value(*in.vmcoreinfo, "CRASHTIME")) {
-      char* endp = nullptr;
-      long long v = std::strtoll(t->c_str(), &endp, 10);
-      if (endp != t->c_str()) in.crash_time = v;
-    }
+    const VmcoreinfoText vi = VmcoreinfoText::parse(*in.vmcoreinfo);
+    if (auto t = vi.integer("CRASHTIME", IntSyntax::decimal)) in.crash_time = *t;
   }
 
   // QEMU parses the kernel's decimal NUMBER(phys_base) as hex and stores the
   // result in the sub-header; the VMCOREINFO value is the kernel's own.
   if (in.vmcoreinfo && in.phys_base) {
-    if (auto v = vmcoreinfo_value(*in.vmcoreinfo, "NUMBER(phys_base)")) {
-      char* endp = nullptr;
-      long long pb = std::strtoll(v->c_str(), &endp, 0);
-      if (endp != v->c_str() && *endp == '\0' && pb != *in.phys_base) {
-        in.warnings.push_back(
-            strfmt("%s: sub-header phys_base %lld differs from VMCOREINFO "
-                   "NUMBER(phys_base)=%s; using the VMCOREINFO value",
-                   f.name().c_str(), static_cast<long long>(*in.phys_base), v->c_str()));
-        in.phys_base = pb;
-      }
+    const VmcoreinfoText vi = VmcoreinfoText::parse(*in.vmcoreinfo);
+    if (auto pb = vi.integer("NUMBER(phys_base)", IntSyntax::c_literal);
+        pb && *pb != *in.phys_base) {
+      const std::string_view v = *vi.value("NUMBER(phys_base)");
+      in.warnings.push_back(
+          strfmt("%s: sub-header phys_base %lld differs from VMCOREINFO "
+                 "NUMBER(phys_base)=%.*s; using the VMCOREINFO value",
+                 f.name().c_str(), static_cast<long long>(*in.phys_base),
+                 static_cast<int>(v.size()), v.data()));
+      in.phys_base = pb;
     }
   }
 

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "dumpfmt/dump_writer.h"
+#include "dumpfmt/vmcoreinfo.h"
 #include "formats/kdump/kdump_format.h"
 #include "formats/kdump/kdump_layout.h"
 #include "formats/writer_base.h"
@@ -216,7 +217,7 @@ Status KdumpWriter::lay_out(const DumpInfo& info, uint64_t max_mapnr, uint64_t t
   h.uts = info.uts;
   if (h.uts.machine.empty()) h.uts.machine = std::string(uts_machine_of(info.arch));
   if (h.uts.release.empty() && info.vmcoreinfo) {
-    h.uts.release = vmcoreinfo_value(*info.vmcoreinfo, "OSRELEASE").value_or("");
+    h.uts.release = VmcoreinfoText::parse(*info.vmcoreinfo).osrelease().value_or("");
   }
   h.tv_sec = info.crash_time.value_or(0);
   h.status = *flag_of_codec(opts_.codec);
@@ -235,11 +236,8 @@ Status KdumpWriter::lay_out(const DumpInfo& info, uint64_t max_mapnr, uint64_t t
   // source did not say, take the kernel's own VMCOREINFO value.
   int64_t phys_base = info.phys_base.value_or(0);
   if (!info.phys_base && info.vmcoreinfo) {
-    if (auto v = vmcoreinfo_value(*info.vmcoreinfo, "NUMBER(phys_base)")) {
-      char* endp = nullptr;
-      long long pb = std::strtoll(v->c_str(), &endp, 0);
-      if (endp != v->c_str() && *endp == '\0') phys_base = pb;
-    }
+    const VmcoreinfoText vi = VmcoreinfoText::parse(*info.vmcoreinfo);
+    if (auto pb = vi.integer("NUMBER(phys_base)", IntSyntax::c_literal)) phys_base = *pb;
   }
   sub_.phys_base = static_cast<uint64_t>(phys_base);
   sub_.dump_level = static_cast<int32_t>(opts_.dump_level);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "dumpfmt/file.h"
+#include "dumpfmt/vmcoreinfo.h"
 #include "formats/s390/s390_format.h"
 #include "formats/s390/s390_layout.h"
 
@@ -530,7 +531,7 @@ Result<std::unique_ptr<PageSource>> open(std::vector<std::unique_ptr<File>> file
           n.desc.assign(reinterpret_cast<const std::byte*>(text.data()),
                         reinterpret_cast<const std::byte*>(text.data()) + text.size());
           info.notes.push_back(std::move(n));
-          info.uts.release = vmcoreinfo_value(text, "OSRELEASE").value_or("");
+          info.uts.release = VmcoreinfoText::parse(text).osrelease().value_or("");
           info.vmcoreinfo = std::move(text);
         }
       }

@@ -3,10 +3,10 @@
 // source's NT_PRSTATUS (and QEMU) notes, MSB-first RAM and dumpable bitmaps,
 // then one raw block per dumpable page in PFN order. Strictly sequential.
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
+#include "dumpfmt/vmcoreinfo.h"
 #include "formats/sadump/sadump_format.h"
 #include "formats/sadump/sadump_layout.h"
 #include "formats/writer_base.h"
@@ -24,19 +24,6 @@ constexpr uint64_t kCr0 = 0x80050033;  // PG AM WP NE ET MP PE
 constexpr uint64_t kCr4Pae = 1u << 5, kCr4La57 = 1u << 12;
 constexpr uint64_t kEfer64 = 0xd01;  // SCE LME LMA NXE
 constexpr size_t kBitmapChunk = 1u << 20;
-
-std::optional<uint64_t> parse_u64(const std::optional<std::string>& v, int base) {
-  if (!v || v->empty()) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long x = std::strtoull(v->c_str(), &end, base);
-  if (errno != 0 || *end != '\0') {
-    long long s = std::strtoll(v->c_str(), &end, base);  // negative phys_base
-    if (*end != '\0') return std::nullopt;
-    return static_cast<uint64_t>(s);
-  }
-  return x;
-}
 
 class SadumpWriter final : public WriterBase {
  public:
@@ -81,12 +68,14 @@ std::vector<CpuState> SadumpWriter::cpu_states(const DumpInfo& info, bool is64) 
   std::optional<uint64_t> cr3;
   bool l5 = false;
   if (is64 && info.vmcoreinfo) {
-    const std::string& vi = *info.vmcoreinfo;
-    auto pgd = parse_u64(vmcoreinfo_value(vi, "SYMBOL(swapper_pg_dir)"), 16);
-    auto pb = parse_u64(vmcoreinfo_value(vi, "NUMBER(phys_base)"), 0);
-    if (!pb && info.phys_base) pb = static_cast<uint64_t>(*info.phys_base);
-    if (pgd && pb && *pgd >= kStartKernelMap) cr3 = *pgd - kStartKernelMap + *pb;
-    l5 = vmcoreinfo_value(vi, "NUMBER(pgtable_l5_enabled)").value_or("0") == "1";
+    const VmcoreinfoText vi = VmcoreinfoText::parse(*info.vmcoreinfo);
+    auto pgd = vi.symbol("swapper_pg_dir");
+    auto pb = vi.integer("NUMBER(phys_base)", IntSyntax::c_literal);  // may be negative
+    if (!pb && info.phys_base) pb = *info.phys_base;
+    if (pgd && pb && *pgd >= kStartKernelMap) {
+      cr3 = *pgd - kStartKernelMap + static_cast<uint64_t>(*pb);
+    }
+    l5 = vi.value("NUMBER(pgtable_l5_enabled)").value_or("0") == "1";
   }
   for (CpuState& s : cpus) {
     if (!s.cr0) s.cr0 = kCr0;

@@ -94,8 +94,6 @@ struct DumpInfo {
 /// (kdump v3 keeps VMCOREINFO outside any note).
 std::vector<Note> notes_for_output(const DumpInfo& info);
 
-/// The value of one VMCOREINFO key ("OSRELEASE", "SYMBOL(init_uts_ns)").
-std::optional<std::string> vmcoreinfo_value(std::string_view text, std::string_view key);
 /// The VMCOREINFO note's text from a note list, if present.
 std::optional<std::string> find_vmcoreinfo(const std::vector<Note>& notes);
 
