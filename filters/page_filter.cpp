@@ -3,13 +3,11 @@
 #include "dumpfmt_filters/page_filter.h"
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
 #include <vector>
 
 #include "dumpfmt/bytes.h"
 #include "dumpfmt/kernel/kernel_memory.h"
-#include "dumpfmt/pipeline.h"
+#include "dumpfmt/page_scan.h"
 
 namespace dumpfmt::filters {
 
@@ -33,81 +31,47 @@ bool needs_classes(uint32_t dl) { return (dl & ~uint32_t{kDumpLevelZero}) != 0; 
 
 Result<uint64_t> remove_zero_pages(const PageSource& src, PfnSet& pages, unsigned threads,
                                    const std::function<void(uint64_t, uint64_t)>& progress) {
-  if (threads == 0) threads = available_cpus();
+  ScanOptions so;
+  so.threads = threads;
+  so.unit_pages = kZeroBlockPfns;
+  so.read_pages = kReadPfns;
+  so.keep_going = true;  // unreadable pages stay in the set; the pipeline reports them
+  so.progress = progress;
+  // A bit per PFN of each unit in flight; units merge in PFN order, and
+  // erasing a unit's zero pages happens behind the scan's cursor only.
+  std::vector<std::vector<uint64_t>> zero_bits(scan_slots(so));
   const size_t page_size = src.info().page_size;
-  // Work units: pieces of at most kZeroBlockPfns PFNs of one run.
-  struct Unit {
-    Pfn first, end;
+  auto visit = [&](const ScanBatch& b) -> Status {
+    auto& bits = zero_bits[b.unit->slot];
+    if (b.first == b.unit->first) bits.assign((b.unit->end - b.unit->first + 63) / 64, 0);
+    if (b.error) return ok();
+    for (size_t k = 0; k < b.count; ++k) {
+      if (b.states[k] == PageState::excluded) continue;
+      if (b.states[k] == PageState::zero || is_zero(b.data.subspan(k * page_size, page_size))) {
+        const uint64_t i = b.first + k - b.unit->first;
+        bits[i / 64] |= uint64_t{1} << (i % 64);
+      }
+    }
+    return ok();
   };
-  const uint64_t total = pages.count();
-  uint64_t done = 0, removed = 0;
-  // Units are cut from the runs and processed in waves, so that neither the
-  // units nor their results (a bit per PFN) grow with the dump. Erasing
-  // happens behind the cursor only.
-  const size_t wave = size_t{threads} * 16;
-  std::vector<Unit> units;
-  std::vector<std::vector<uint64_t>> zero_bits(wave);
-  PfnSet::Cursor cursor(pages);
-  for (;;) {
-    units.clear();
-    while (units.size() < wave) {
-      auto piece = cursor.next(kZeroBlockPfns);
-      if (!piece) break;
-      units.push_back({piece->first, piece->second});
-    }
-    if (units.empty()) break;
-    const size_t w0 = 0, w1 = units.size();
-    std::atomic<size_t> next{w0};
-    auto worker = [&] {
-      std::vector<std::byte> buf(kReadPfns * page_size);
-      std::vector<PageState> states(kReadPfns);
-      for (size_t u = next++; u < w1; u = next++) {
-        auto& bits = zero_bits[u - w0];
-        bits.assign((units[u].end - units[u].first + 63) / 64, 0);
-        for (Pfn p0 = units[u].first; p0 < units[u].end; p0 += kReadPfns) {
-          const size_t n = static_cast<size_t>(std::min<Pfn>(kReadPfns, units[u].end - p0));
-          // Several pages per read; on failure page by page, so one bad
-          // page does not hide the others.
-          const bool whole =
-              src.read_pages(p0, std::span(buf).first(n * page_size), std::span(states).first(n))
-                  .has_value();
-          for (size_t k = 0; k < n; ++k) {
-            std::span<std::byte> page(buf.data() + k * page_size, page_size);
-            Result<PageState> st =
-                whole ? Result<PageState>(states[k]) : src.read_page(p0 + k, page);
-            // Unreadable pages stay in the set; the pipeline reports them.
-            if (!st || *st == PageState::excluded) continue;
-            if (*st == PageState::zero || is_zero(page)) {
-              uint64_t i = p0 + k - units[u].first;
-              bits[i / 64] |= uint64_t{1} << (i % 64);
-            }
-          }
-        }
+  uint64_t removed = 0;
+  auto merge = [&](const ScanUnit& u) -> Status {
+    const auto& bits = zero_bits[u.slot];
+    const uint64_t len = u.end - u.first;
+    for (uint64_t i = 0; i < len;) {
+      if (!(bits[i / 64] >> (i % 64) & 1)) {
+        ++i;
+        continue;
       }
-    };
-    unsigned n = static_cast<unsigned>(std::min<size_t>(threads, w1 - w0));
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < n; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
-    for (size_t u = w0; u < w1; ++u) {
-      const auto& bits = zero_bits[u - w0];
-      uint64_t len = units[u].end - units[u].first;
-      for (uint64_t i = 0; i < len;) {
-        if (!(bits[i / 64] >> (i % 64) & 1)) {
-          ++i;
-          continue;
-        }
-        uint64_t j = i;
-        while (j < len && (bits[j / 64] >> (j % 64) & 1)) ++j;
-        pages.erase_range(units[u].first + i, units[u].first + j);
-        removed += j - i;
-        i = j;
-      }
-      done += len;
+      uint64_t j = i;
+      while (j < len && (bits[j / 64] >> (j % 64) & 1)) ++j;
+      pages.erase_range(u.first + i, u.first + j);
+      removed += j - i;
+      i = j;
     }
-    if (progress) progress(done, total);
-  }
+    return ok();
+  };
+  DUMPFMT_TRY(scan_pages(src, pages, so, visit, merge));
   return removed;
 }
 
