@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
-#include <thread>
 
 #include "dumpfmt/bytes.h"
+#include "dumpfmt/page_scan.h"
 #include "dumpfmt/pipeline.h"
 
 namespace dumpfmt {
@@ -149,33 +149,26 @@ Result<PartStats> write_parts(const PageSource& src, const DumpInfo& info, const
     std::vector<uint64_t> done(n, 0);
     std::mutex mu;
     std::atomic<bool> stop{false};
-    std::atomic<size_t> next{0};
-    std::vector<std::thread> threads;
-    for (size_t slot = 0; slot < slots; ++slot) {
-      threads.emplace_back([&, slot] {
-        for (size_t i; (i = next++) < n;) {
-          PfnSet mine = pages;
-          mine.erase_range(0, job.parts[i].start);
-          mine.erase_range(job.parts[i].end, UINT64_MAX);
-          PipelineOptions po = job.base.pipeline;
-          po.threads = static_cast<unsigned>(
-              std::max<size_t>(1, cpus / slots + (slot < cpus % slots ? 1 : 0)));
-          // Keep the memory of all pipelines together near that of one.
-          po.batch_pages = std::max<size_t>(kMinBatchPages, po.batch_pages / slots);
-          po.progress = [&, i](uint64_t d, uint64_t) {
-            std::lock_guard<std::mutex> lock(mu);
-            done[i] = d;
-            uint64_t sum = 0;
-            for (uint64_t x : done) sum += x;
-            progress(sum, total);
-          };
-          StoppableWriter w(*parts[i].out.writer, stop);
-          results[i] = run_pipeline(src, mine, w, po);
-          if (!results[i]) stop = true;
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
+    parallel_for(n, static_cast<unsigned>(slots), [&](unsigned slot, size_t i) {
+      PfnSet mine = pages;
+      mine.erase_range(0, job.parts[i].start);
+      mine.erase_range(job.parts[i].end, UINT64_MAX);
+      PipelineOptions po = job.base.pipeline;
+      po.threads =
+          static_cast<unsigned>(std::max<size_t>(1, cpus / slots + (slot < cpus % slots ? 1 : 0)));
+      // Keep the memory of all pipelines together near that of one.
+      po.batch_pages = std::max<size_t>(kMinBatchPages, po.batch_pages / slots);
+      po.progress = [&, i](uint64_t d, uint64_t) {
+        std::lock_guard<std::mutex> lock(mu);
+        done[i] = d;
+        uint64_t sum = 0;
+        for (uint64_t x : done) sum += x;
+        progress(sum, total);
+      };
+      StoppableWriter w(*parts[i].out.writer, stop);
+      results[i] = run_pipeline(src, mine, w, po);
+      if (!results[i]) stop = true;
+    });
     // Report the part that failed first, not one stopped because of it.
     const Error* first = nullptr;
     for (auto& r : results) {
