@@ -160,6 +160,41 @@ std::optional<std::string> find_vmcoreinfo(const std::vector<Note>& notes) {
   return std::nullopt;
 }
 
+Status check_complete(const DumpInfo& info) {
+  if (!info.incomplete) return ok();
+  std::string why;
+  for (const auto& w : info.warnings) {
+    if (w.find(" lost ") == std::string::npos && w.find("incomplete") == std::string::npos) {
+      continue;
+    }
+    why += (why.empty() ? "" : "; ") + w;
+  }
+  return make_error(
+      Errc::truncated,
+      strfmt("the input is incomplete%s%s",
+             info.lost_from ? (": pages from PFN " + hex(*info.lost_from) + " on are lost").c_str()
+                            : "",
+             why.empty() ? "" : (" (" + why + ")").c_str()));
+}
+
+Status check_whole_set(const DumpInfo& info, const std::vector<std::string>& inputs) {
+  const std::string first = inputs.empty() ? "<no input>" : inputs[0];
+  if (info.split_range) {
+    const auto [a, b] = *info.split_range;
+    if (a == 0 && b >= info.max_pfn) return ok();
+    return make_error(
+        Errc::invalid_argument,
+        strfmt("%s holds only PFNs %s-%s of %s: the other parts of the split "
+               "set are missing",
+               first.c_str(), hex(a).c_str(), hex(b).c_str(), hex(info.max_pfn).c_str()));
+  }
+  if (inputs.size() == 1) {
+    return make_error(Errc::invalid_argument,
+                      first + ": not a part of a split dump; give every part");
+  }
+  return ok();
+}
+
 Status PageSource::read_pages(Pfn first, std::span<std::byte> out,
                               std::span<PageState> states) const {
   const size_t ps = info().page_size;

@@ -5,8 +5,8 @@
 #include <limits>
 #include <random>
 
+#include "dumpfmt/split_plan.h"
 #include "gtest/gtest.h"
-#include "plan.h"
 
 namespace {
 

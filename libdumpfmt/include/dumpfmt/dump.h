@@ -88,6 +88,18 @@ struct DumpInfo {
   std::optional<std::pair<Pfn, Pfn>> split_range;
 };
 
+/// Refuses a dump its writer left incomplete (a part of a set cut short, or
+/// flagged so): what is made of it would silently miss pages. The error
+/// (truncated) names the first lost PFN and the readers' warnings about it.
+Status check_complete(const DumpInfo& info);
+
+/// Refuses to join what is not a whole split set: one part of a set (the
+/// reader opens it for inspection, but alone it lacks the other parts'
+/// pages), or a single file that is no part at all. `inputs` are the files
+/// opened as the dump `info` describes; the error (invalid_argument) names
+/// the first.
+Status check_whole_set(const DumpInfo& info, const std::vector<std::string>& inputs);
+
 /// The notes a writer should store: the source's notes without any
 /// ERASEINFO note (writers that carry eraseinfo re-create it from
 /// DumpInfo::eraseinfo), plus a VMCOREINFO note when only the text is known

@@ -1,11 +1,13 @@
-// Where the parts of a split dump begin and end: by page count (-n, as
-// makedumpfile --split) or by stored bytes under a size limit (--max-size).
+// Where the parts of a split dump begin and end: by page count (as
+// makedumpfile --split) or by stored bytes under a size limit. The ranges go
+// to write_parts (dumpfmt/write.h); split_measure.h measures the stored bytes.
 #pragma once
 
 #include <cstdint>
 #include <utility>
 #include <vector>
 
+#include "dumpfmt/dump.h"
 #include "dumpfmt/pfn_set.h"
 #include "dumpfmt/result.h"
 
@@ -19,6 +21,17 @@ using Ranges = std::vector<std::pair<Pfn, Pfn>>;
 /// an unaligned start makes it read the wrong descriptors (makedumpfile's
 /// split blocks are always aligned).
 constexpr Pfn kCutAlign = 64;
+
+/// The header data every part of a split of `src` carries: the whole dump's,
+/// with max_pfn covering every page and all RAM (the parts tile [0, max_pfn)
+/// of the header the writer lays out) and no split range.
+DumpInfo split_info(const PageSource& src);
+
+/// The dump level the parts declare: the source's, with kDumpLevelZero set.
+/// Our writer stores zero pages as one shared zero block, which is what that
+/// bit says; makedumpfile --reassemble keeps them shared only when it is set
+/// (otherwise it copies a full zero page for each).
+uint32_t split_dump_level(const DumpInfo& info);
 
 /// `n` parts holding about pages.count()/n pages each. Parts that get no
 /// pages (fewer pages or 64-PFN windows than parts) are empty ranges at

@@ -1,11 +1,24 @@
-// Split planning: cuts by page count and the min-max partition by stored size.
-#include "plan.h"
+// Split planning: cuts by page count and the min-max partition by stored size
+// (see dumpfmt/split_plan.h).
+#include "dumpfmt/split_plan.h"
 
 #include <algorithm>
 
 #include "dumpfmt/bytes.h"
+#include "dumpfmt/kernel/page_classes.h"
 
 namespace dumpfmt::split {
+
+DumpInfo split_info(const PageSource& src) {
+  DumpInfo info = src.info();
+  info.max_pfn = std::max({info.max_pfn, src.present().end_bound(), src.ram().end_bound()});
+  info.split_range.reset();
+  return info;
+}
+
+uint32_t split_dump_level(const DumpInfo& info) {
+  return info.dump_level.value_or(0) | kDumpLevelZero;
+}
 
 Ranges plan_by_count(const PfnSet& pages, Pfn max_pfn, unsigned n) {
   n = std::max(1u, n);
