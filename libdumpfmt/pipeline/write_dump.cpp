@@ -1,6 +1,6 @@
 // The write engine for one output, whole or a window at a time (see
-// dumpfmt/write.h).
-#include "dumpfmt/write.h"
+// dumpfmt/write_dump.h).
+#include "dumpfmt/write_dump.h"
 
 #include <algorithm>
 

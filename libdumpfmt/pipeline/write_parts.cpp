@@ -1,6 +1,6 @@
 // The write engine for the parts of a split dump, written at the same time
-// (see dumpfmt/write.h).
-#include "dumpfmt/write.h"
+// (see dumpfmt/write_parts.h).
+#include "dumpfmt/write_parts.h"
 
 #include <algorithm>
 #include <atomic>

@@ -9,7 +9,7 @@
 
 #include "dumpfmt/format.h"
 #include "dumpfmt/split_measure.h"
-#include "dumpfmt/write.h"
+#include "dumpfmt/write_parts.h"
 #include "dumpgen.h"
 #include "gtest/gtest.h"
 

@@ -1,4 +1,4 @@
-// write_parts (dumpfmt/write.h): both parallel modes write the same bytes, the
+// write_parts (dumpfmt/write_parts.h): both parallel modes write the same bytes, the
 // size limit is enforced by the sink (the part is named, nothing is kept),
 // and a failing part leaves no part behind.
 #include <dirent.h>
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "dumpfmt/format.h"
-#include "dumpfmt/write.h"
+#include "dumpfmt/write_parts.h"
 #include "dumpgen.h"
 #include "gtest/gtest.h"
 

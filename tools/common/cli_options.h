@@ -1,7 +1,7 @@
 // Command-line options every dumpfmt tool spells the same way (CLI11), and
 // their translation into the library's WriteJob: a tool adds the options it
 // offers with one call, resolves them with one call and hands the job to the
-// write engine (dumpfmt/write.h).
+// write engine (dumpfmt/write_dump.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -12,7 +12,7 @@
 
 #include "common/cli.h"
 #include "dumpfmt/pipeline.h"
-#include "dumpfmt/write.h"
+#include "dumpfmt/write_dump.h"
 
 namespace dumpfmt::cli {
 

@@ -6,7 +6,7 @@
 #include "common/cli_options.h"
 #include "dumpfmt/flattened.h"
 #include "dumpfmt/format.h"
-#include "dumpfmt/write.h"
+#include "dumpfmt/write_dump.h"
 
 using namespace dumpfmt;
 

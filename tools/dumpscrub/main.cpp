@@ -11,7 +11,7 @@
 #include "common/cli.h"
 #include "common/cli_options.h"
 #include "dumpfmt/format.h"
-#include "dumpfmt/write.h"
+#include "dumpfmt/write_dump.h"
 #include "dumpfmt_filters/scrub_plan.h"
 #include "report.h"
 

@@ -7,7 +7,7 @@
 #include "common/warn_once.h"
 #include "dumpfmt/format.h"
 #include "dumpfmt/split_measure.h"
-#include "dumpfmt/write.h"
+#include "dumpfmt/write_parts.h"
 #include "report.h"
 
 using namespace dumpfmt;

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "dumpfmt/split_measure.h"
-#include "dumpfmt/write.h"
+#include "dumpfmt/write_parts.h"
 
 namespace dumpsplit {
 

@@ -14,7 +14,7 @@
 #include "dumpfmt/dump.h"
 #include "dumpfmt/kernel/page_classes.h"
 #include "dumpfmt/result.h"
-#include "dumpfmt/write.h"
+#include "dumpfmt/write_dump.h"
 #include "dumpfmt_filters/page_filter.h"
 
 namespace dumpfmt::filters {

@@ -10,7 +10,7 @@
 #include "dumpfmt/pfn_set.h"
 #include "dumpfmt/result.h"
 #include "dumpfmt/split_plan.h"
-#include "dumpfmt/write.h"
+#include "dumpfmt/write_dump.h"
 
 namespace dumpfmt::split {
 

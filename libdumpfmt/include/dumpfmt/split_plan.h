@@ -1,6 +1,6 @@
 // Where the parts of a split dump begin and end: by page count (as
 // makedumpfile --split) or by stored bytes under a size limit. The ranges go
-// to write_parts (dumpfmt/write.h); split_measure.h measures the stored bytes.
+// to write_parts (dumpfmt/write_parts.h); split_measure.h measures the stored bytes.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
 // The write engine: output sink → format writer → page pipeline → commit,
-// whole, a window of PFNs at a time, or as the parts of a split dump. This is
+// whole or a window of PFNs at a time (the parts of a split dump:
+// write_parts.h). This is
 // what a program linking libdumpfmt calls to convert, filter or split; the
 // tools add only their command lines and messages on top.
 //
@@ -70,42 +71,5 @@ using WindowSource = std::function<Result<WindowSets>(Pfn first, Pfn last)>;
 Result<PipelineStats> write_dump_windowed(const PageSource& src, const DumpInfo& info, Pfn max_pfn,
                                           uint64_t page_count, uint64_t window_pfns,
                                           const WindowSource& next_window, const WriteJob& job);
-
-// ---- split parts ----
-
-struct PartOutput {
-  std::string path;
-  Pfn start = 0;  // the part holds the pages in [start, end)
-  Pfn end = 0;
-};
-
-/// How the parts share the CPUs.
-enum class PartParallelism {
-  parts,  // one pipeline per part, all running at once, threads divided among them
-  pages,  // one pipeline over the whole dump on every thread; each page goes to its part
-};
-
-struct PartsJob {
-  /// Format, codec and pipeline options for every part; `output` and
-  /// `write.split_range` are set per part. The format must write split parts.
-  WriteJob base;
-  std::vector<PartOutput> parts;  // ranges in ascending order, each starting where the last ended
-  PartParallelism parallelism = PartParallelism::parts;
-  /// No part may grow past this many bytes (0: no limit). A write beyond it
-  /// fails naming the part, and no part is kept.
-  uint64_t max_bytes = 0;
-};
-
-struct PartStats {
-  PipelineStats pipeline;            // summed over the parts
-  std::vector<uint64_t> part_bytes;  // final size of each part
-};
-
-/// Writes the parts of `pages` (⊆ src.present()) at the same time; each
-/// part's writer is begun with the whole `ram`/`pages` (the kdump --split
-/// layout) and receives the pages of its range. The parts are committed only
-/// when every one succeeded.
-Result<PartStats> write_parts(const PageSource& src, const DumpInfo& info, const PfnSet& ram,
-                              const PfnSet& pages, const PartsJob& job);
 
 }  // namespace dumpfmt
