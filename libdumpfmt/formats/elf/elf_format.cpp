@@ -1,5 +1,4 @@
 // The registry entry of the ELF vmcore format.
-#include "formats/elf/elf_format.h"
 #include "formats/format_entries.h"
 
 namespace dumpfmt::detail {

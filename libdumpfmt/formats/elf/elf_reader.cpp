@@ -10,8 +10,8 @@
 
 #include "dumpfmt/file.h"
 #include "dumpfmt/vmcoreinfo.h"
-#include "formats/elf/elf_format.h"
 #include "formats/elf/elf_layout.h"
+#include "formats/format_entries.h"
 
 namespace dumpfmt::detail::elf {
 

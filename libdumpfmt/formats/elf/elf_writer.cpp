@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <map>
 
-#include "formats/elf/elf_format.h"
 #include "formats/elf/elf_layout.h"
+#include "formats/format_entries.h"
 #include "formats/writer_base.h"
 
 namespace dumpfmt::detail::elf {

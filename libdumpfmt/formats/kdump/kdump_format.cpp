@@ -1,7 +1,6 @@
 // The kdump-compressed format's registry entry (makedumpfile's diskdump_mod.h
 // format, also written by QEMU's dump-guest-memory).
 #include "formats/format_entries.h"
-#include "formats/kdump/kdump_format.h"
 
 namespace dumpfmt::detail {
 

@@ -12,7 +12,7 @@
 #include "dumpfmt/dump.h"
 #include "dumpfmt/file.h"
 #include "dumpfmt/vmcoreinfo.h"
-#include "formats/kdump/kdump_format.h"
+#include "formats/format_entries.h"
 #include "formats/kdump/kdump_layout.h"
 #include "formats/kdump/kdump_part_header.h"
 #include "formats/kdump/kdump_split_set.h"

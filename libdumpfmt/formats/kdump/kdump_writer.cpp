@@ -8,7 +8,7 @@
 
 #include "dumpfmt/dump_writer.h"
 #include "dumpfmt/vmcoreinfo.h"
-#include "formats/kdump/kdump_format.h"
+#include "formats/format_entries.h"
 #include "formats/kdump/kdump_layout.h"
 #include "formats/writer_base.h"
 

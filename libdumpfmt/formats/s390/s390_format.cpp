@@ -1,6 +1,5 @@
 // The registry entry of the s390 stand-alone dump formats (s390-tools
 // zgetdump's s390, s390_ext and multi-volume DASD dumps).
-#include "formats/s390/s390_format.h"
 #include "formats/format_entries.h"
 
 namespace dumpfmt::detail {

@@ -9,7 +9,7 @@
 
 #include "dumpfmt/file.h"
 #include "dumpfmt/vmcoreinfo.h"
-#include "formats/s390/s390_format.h"
+#include "formats/format_entries.h"
 #include "formats/s390/s390_layout.h"
 
 namespace dumpfmt::detail::s390 {

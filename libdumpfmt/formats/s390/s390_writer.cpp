@@ -6,7 +6,7 @@
 #include <cstring>
 #include <map>
 
-#include "formats/s390/s390_format.h"
+#include "formats/format_entries.h"
 #include "formats/s390/s390_layout.h"
 #include "formats/writer_base.h"
 

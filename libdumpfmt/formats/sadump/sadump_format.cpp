@@ -1,6 +1,5 @@
 // The registry entry of Fujitsu's sadump format (single partition, disk set,
 // media backup).
-#include "formats/sadump/sadump_format.h"
 #include "formats/format_entries.h"
 
 namespace dumpfmt::detail {

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "dumpfmt/file.h"
-#include "formats/sadump/sadump_format.h"
+#include "formats/format_entries.h"
 #include "formats/sadump/sadump_layout.h"
 
 namespace dumpfmt::detail::sadump {

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "dumpfmt/vmcoreinfo.h"
-#include "formats/sadump/sadump_format.h"
+#include "formats/format_entries.h"
 #include "formats/sadump/sadump_layout.h"
 #include "formats/writer_base.h"
 
