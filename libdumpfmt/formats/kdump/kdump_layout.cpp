@@ -172,28 +172,20 @@ Result<SubHeader> decode_sub_header(std::span<const std::byte> in, SubLayout l, 
     h.phys_base = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(h.phys_base)));
   }
   h.dump_level = static_cast<int32_t>(get(r, s.dump_level));
-  if (version >= 2) {
-    h.split = static_cast<int32_t>(get(r, s.split));
-    h.start_pfn = get(r, s.start_pfn);
-    h.end_pfn = get(r, s.end_pfn);
-  }
-  if (version >= 3) {
-    h.offset_vmcoreinfo = get(r, s.offset_vmcoreinfo);
-    h.size_vmcoreinfo = get(r, s.size_vmcoreinfo);
-  }
-  if (version >= 4) {
-    h.offset_note = get(r, s.offset_note);
-    h.size_note = get(r, s.size_note);
-  }
-  if (version >= 5) {
-    h.offset_eraseinfo = get(r, s.offset_eraseinfo);
-    h.size_eraseinfo = get(r, s.size_eraseinfo);
-  }
-  if (version >= 6) {
-    h.start_pfn_64 = get(r, s.start_pfn_64);
-    h.end_pfn_64 = get(r, s.end_pfn_64);
-    h.max_mapnr_64 = get(r, s.max_mapnr_64);
-  }
+  // A field newer than `version` is not in `in`: it is not read and stays 0.
+  auto since = [&](int32_t v, Field f) { return version >= v ? get(r, f) : uint64_t{0}; };
+  h.split = static_cast<int32_t>(since(2, s.split));
+  h.start_pfn = since(2, s.start_pfn);
+  h.end_pfn = since(2, s.end_pfn);
+  h.offset_vmcoreinfo = since(3, s.offset_vmcoreinfo);
+  h.size_vmcoreinfo = since(3, s.size_vmcoreinfo);
+  h.offset_note = since(4, s.offset_note);
+  h.size_note = since(4, s.size_note);
+  h.offset_eraseinfo = since(5, s.offset_eraseinfo);
+  h.size_eraseinfo = since(5, s.size_eraseinfo);
+  h.start_pfn_64 = since(6, s.start_pfn_64);
+  h.end_pfn_64 = since(6, s.end_pfn_64);
+  h.max_mapnr_64 = since(6, s.max_mapnr_64);
   return r.finish(h);
 }
 

@@ -22,6 +22,21 @@ Note make_note(const char* name, uint32_t type, size_t size) {
   return n;
 }
 
+// The LINUX notes that each hold one lowcore field whole, in the order
+// lowcore_to_notes emits them; the way back and group_cpu_notes use the same list.
+struct LowcoreNote {
+  uint32_t type;
+  uint64_t lc_off;
+  size_t len;
+  const Note* CpuNotes::*note;
+};
+constexpr LowcoreNote kLowcoreNotes[] = {
+    {kNtS390Timer, kLcTimer, 8, &CpuNotes::timer},
+    {kNtS390Todcmp, kLcClockCmp, 8, &CpuNotes::todcmp},
+    {kNtS390Todpreg, kLcTodPreg, 4, &CpuNotes::todpreg},
+    {kNtS390Ctrs, kLcCrs, 128, &CpuNotes::ctrs},
+};
+
 }  // namespace
 
 Result<Header> decode_header(std::span<const std::byte> raw) {
@@ -139,18 +154,11 @@ Result<std::vector<Note>> lowcore_to_notes(std::span<const std::byte> save_area,
   copy(fp, 8, kLcFprs, 128);
   notes.push_back(std::move(fp));
 
-  Note timer = make_note("LINUX", kNtS390Timer, 8);
-  copy(timer, 0, kLcTimer, 8);
-  notes.push_back(std::move(timer));
-  Note todcmp = make_note("LINUX", kNtS390Todcmp, 8);
-  copy(todcmp, 0, kLcClockCmp, 8);
-  notes.push_back(std::move(todcmp));
-  Note todpreg = make_note("LINUX", kNtS390Todpreg, 4);
-  copy(todpreg, 0, kLcTodPreg, 4);
-  notes.push_back(std::move(todpreg));
-  Note ctrs = make_note("LINUX", kNtS390Ctrs, 128);
-  copy(ctrs, 0, kLcCrs, 128);
-  notes.push_back(std::move(ctrs));
+  for (const LowcoreNote& l : kLowcoreNotes) {
+    Note n = make_note("LINUX", l.type, l.len);
+    copy(n, 0, l.lc_off, l.len);
+    notes.push_back(std::move(n));
+  }
   Note pfx = make_note("LINUX", kNtS390Prefix, 4);
   ByteWriter(pfx.desc, kBe).put<uint32_t>(0, prefix);
   notes.push_back(std::move(pfx));
@@ -170,24 +178,11 @@ std::vector<CpuNotes> group_cpu_notes(const std::vector<Note>& notes) {
     if (n.name == "CORE" && n.type == kNtFpregset) {
       c.fpregset = &n;
     } else if (n.name == "LINUX") {
-      switch (n.type) {
-        case kNtS390Timer:
-          c.timer = &n;
-          break;
-        case kNtS390Todcmp:
-          c.todcmp = &n;
-          break;
-        case kNtS390Todpreg:
-          c.todpreg = &n;
-          break;
-        case kNtS390Ctrs:
-          c.ctrs = &n;
-          break;
-        case kNtS390Prefix:
-          if (auto v = ByteReader(n.desc, kBe).peek<uint32_t>(0)) c.prefix = *v;
-          break;
-        default:
-          break;
+      for (const LowcoreNote& l : kLowcoreNotes) {
+        if (n.type == l.type) c.*l.note = &n;
+      }
+      if (n.type == kNtS390Prefix) {
+        if (auto v = ByteReader(n.desc, kBe).peek<uint32_t>(0)) c.prefix = *v;
       }
     }
   }
@@ -207,10 +202,7 @@ void notes_to_save_area(const CpuNotes& cpu, std::span<std::byte> save_area) {
   copy(kLcAcrs, cpu.prstatus, kPrAcrs, 64);
   copy(kLcFpc, cpu.fpregset, 0, 4);
   copy(kLcFprs, cpu.fpregset, 8, 128);
-  copy(kLcTimer, cpu.timer, 0, 8);
-  copy(kLcClockCmp, cpu.todcmp, 0, 8);
-  copy(kLcTodPreg, cpu.todpreg, 0, 4);
-  copy(kLcCrs, cpu.ctrs, 0, 128);
+  for (const LowcoreNote& l : kLowcoreNotes) copy(l.lc_off, cpu.*l.note, 0, l.len);
   if (cpu.prefix) sa.put<uint32_t>(kLcPrefix - kLcSaveStart, *cpu.prefix);
 }
 
