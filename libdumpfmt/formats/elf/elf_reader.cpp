@@ -12,6 +12,7 @@
 #include "dumpfmt/vmcoreinfo.h"
 #include "formats/elf/elf_layout.h"
 #include "formats/format_entries.h"
+#include "formats/page_read.h"
 
 namespace dumpfmt::detail::elf {
 
@@ -245,24 +246,14 @@ class ElfSource final : public PageSource {
 };
 
 Status ElfSource::read_bytes(uint64_t off, std::span<std::byte> out, Pfn pfn) const {
-  std::span<const std::byte> v = file_->view(off, out.size());
-  if (v.size() == out.size()) {
-    std::memcpy(out.data(), v.data(), out.size());
-    return ok();
-  }
-  Status s = file_->read_at(off, out);
+  Status s = copy_from(*file_, off, out);
   if (!s) return with_context(std::move(s).error(), strfmt("page %s", hex(pfn).c_str()));
   return ok();
 }
 
 Result<PageState> ElfSource::read_page(Pfn pfn, std::span<std::byte> out) const {
   const uint64_t ps = info_.page_size;
-  if (out.size() != ps) {
-    return make_error(
-        Errc::invalid_argument,
-        strfmt("%s: read_page: buffer of %zu bytes, page size is %llu", file_->name().c_str(),
-               out.size(), static_cast<unsigned long long>(ps)));
-  }
+  DUMPFMT_TRY(check_page_buffer(*file_, out.size(), ps));
   auto it = std::upper_bound(runs_.begin(), runs_.end(), pfn,
                              [](Pfn p, const Run& r) { return p < r.lo; });
   if (it == runs_.begin()) return PageState::excluded;

@@ -26,6 +26,22 @@ constexpr uint64_t kPrefixPfns = uint64_t{1} << kPrefixShift;
 constexpr size_t kIoChunk = size_t{1} << 20;  // bitmap / descriptor reads at open
 constexpr uint64_t kDescWindow = 4096;        // descriptors read at once while looking for a cut
 
+// The first i in [lo, hi) where `pred` (false, then true from some point on)
+// holds; hi when it holds nowhere. A read error of `pred` ends the search.
+template <class Pred>
+Result<uint64_t> first_true(uint64_t lo, uint64_t hi, Pred pred) {
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    DUMPFMT_TRY_ASSIGN(bool t, pred(mid));
+    if (t) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
+}
+
 std::string endian_name(Endian e) { return e == Endian::little ? "LE" : "BE"; }
 
 std::string compression_name(uint32_t status) {
@@ -295,17 +311,7 @@ Status KdumpSource::find_lost(const Part& part, bool flagged) {
   uint64_t c1 = n;
   DUMPFMT_TRY_ASSIGN(bool last_lost, desc_lost(n - 1));
   if (last_lost) {
-    uint64_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-      uint64_t mid = lo + (hi - lo) / 2;
-      DUMPFMT_TRY_ASSIGN(bool l, desc_lost(mid));
-      if (l) {
-        hi = mid;
-      } else {
-        lo = mid + 1;
-      }
-    }
-    c1 = lo;
+    DUMPFMT_TRY_ASSIGN(c1, first_true(0, n - 1, desc_lost));
   }
 
   // Anything to look for? Non-zero pages' data offsets ascend, so the last
@@ -333,17 +339,7 @@ Status KdumpSource::find_lost(const Part& part, bool flagged) {
   };
   uint64_t c2 = c1;
   if (suspect) {
-    uint64_t lo = 0, hi = c1;
-    while (lo < hi) {
-      uint64_t mid = lo + (hi - lo) / 2;
-      DUMPFMT_TRY_ASSIGN(bool l, q(mid));
-      if (l) {
-        hi = mid;
-      } else {
-        lo = mid + 1;
-      }
-    }
-    c2 = lo;
+    DUMPFMT_TRY_ASSIGN(c2, first_true(0, c1, q));
   }
 
   std::optional<Pfn> first_lost;

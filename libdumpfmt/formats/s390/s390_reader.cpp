@@ -10,6 +10,7 @@
 #include "dumpfmt/file.h"
 #include "dumpfmt/vmcoreinfo.h"
 #include "formats/format_entries.h"
+#include "formats/page_read.h"
 #include "formats/s390/s390_layout.h"
 
 namespace dumpfmt::detail::s390 {
@@ -150,12 +151,7 @@ Status S390Source::read_mem(uint64_t addr, std::span<std::byte> out) const {
       DUMPFMT_TRY(read_compressed(static_cast<size_t>(it - chunks_.begin()), lo - c.start, dst));
     } else {
       const File& f = *files_[c.file];
-      std::span<const std::byte> v = f.view(c.off + (lo - c.start), dst.size());
-      if (v.size() == dst.size()) {
-        std::memcpy(dst.data(), v.data(), dst.size());
-      } else {
-        DUMPFMT_TRY(f.read_at(c.off + (lo - c.start), dst));
-      }
+      DUMPFMT_TRY(copy_from(f, c.off + (lo - c.start), dst));
     }
   }
   return ok();
@@ -163,12 +159,7 @@ Status S390Source::read_mem(uint64_t addr, std::span<std::byte> out) const {
 
 Result<PageState> S390Source::read_page(Pfn pfn, std::span<std::byte> out) const {
   const uint64_t ps = info_.page_size;
-  if (out.size() != ps) {
-    return make_error(
-        Errc::invalid_argument,
-        strfmt("%s: read_page: buffer of %zu bytes, page size is %llu", files_[0]->name().c_str(),
-               out.size(), static_cast<unsigned long long>(ps)));
-  }
+  DUMPFMT_TRY(check_page_buffer(*files_[0], out.size(), ps));
   if (!present_.contains(pfn)) return PageState::excluded;
   if (auto st = read_mem(pfn * ps, out); !st) {
     return with_context(std::move(st).error(), "page " + hex(pfn));

@@ -8,6 +8,7 @@
 
 #include "dumpfmt/file.h"
 #include "formats/format_entries.h"
+#include "formats/page_read.h"
 #include "formats/sadump/sadump_layout.h"
 
 namespace dumpfmt::detail::sadump {
@@ -59,11 +60,7 @@ class SadumpSource final : public PageSource {
 };
 
 Result<PageState> SadumpSource::read_page(Pfn pfn, std::span<std::byte> out) const {
-  if (out.size() != bs_) {
-    return make_error(Errc::invalid_argument,
-                      strfmt("%s: read_page: buffer of %zu bytes, page size is %u",
-                             files_[0]->name().c_str(), out.size(), bs_));
-  }
+  DUMPFMT_TRY(check_page_buffer(*files_[0], out.size(), bs_));
   if (!present_.contains(pfn)) return PageState::excluded;
   const uint64_t b = block_of(pfn);
   for (const Extent& e : extents_) {

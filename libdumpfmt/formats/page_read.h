@@ -1,0 +1,30 @@
+// Private: what the format readers' read_page implementations share.
+#pragma once
+
+#include <cstring>
+#include <span>
+
+#include "dumpfmt/bytes.h"
+#include "dumpfmt/file.h"
+#include "dumpfmt/result.h"
+
+namespace dumpfmt::detail {
+
+/// Error unless the caller's buffer is one page of `page_size` bytes.
+inline Status check_page_buffer(const File& f, size_t size, uint64_t page_size) {
+  if (size == page_size) return ok();
+  return make_error(Errc::invalid_argument,
+                    strfmt("%s: read_page: buffer of %zu bytes, page size is %llu",
+                           f.name().c_str(), size, static_cast<unsigned long long>(page_size)));
+}
+
+/// Fills `out` from `f` at `off`: copied from a view when the file maps the
+/// whole range, read otherwise.
+inline Status copy_from(const File& f, uint64_t off, std::span<std::byte> out) {
+  std::span<const std::byte> v = f.view(off, out.size());
+  if (v.size() != out.size()) return f.read_at(off, out);
+  std::memcpy(out.data(), v.data(), out.size());
+  return ok();
+}
+
+}  // namespace dumpfmt::detail
