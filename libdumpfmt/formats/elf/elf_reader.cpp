@@ -12,7 +12,7 @@
 #include "dumpfmt/vmcoreinfo.h"
 #include "formats/elf/elf_layout.h"
 #include "formats/format_entries.h"
-#include "formats/page_read.h"
+#include "formats/reader_base.h"
 
 namespace dumpfmt::detail::elf {
 
@@ -226,18 +226,13 @@ class Coverage {
   std::map<uint64_t, uint64_t> covered_;
 };
 
-class ElfSource final : public PageSource {
+class ElfSource final : public SourceBase {
  public:
-  const DumpInfo& info() const override { return info_; }
-  const PfnSet& present() const override { return present_; }
-  const PfnSet& ram() const override { return ram_; }
   Result<PageState> read_page(Pfn pfn, std::span<std::byte> out) const override;
   Status read_pages(Pfn first, std::span<std::byte> out,
                     std::span<PageState> states) const override;
 
   std::unique_ptr<File> file_;
-  DumpInfo info_;
-  PfnSet present_, ram_;
   std::vector<Run> runs_;  // sorted by lo, disjoint
   std::vector<EdgePart> parts_;
 

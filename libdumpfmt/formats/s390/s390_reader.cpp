@@ -10,7 +10,7 @@
 #include "dumpfmt/file.h"
 #include "dumpfmt/vmcoreinfo.h"
 #include "formats/format_entries.h"
-#include "formats/page_read.h"
+#include "formats/reader_base.h"
 #include "formats/s390/s390_layout.h"
 
 namespace dumpfmt::detail::s390 {
@@ -45,19 +45,14 @@ struct EntryCache {
 
 std::atomic<uint64_t> g_next_source_id{1};
 
-class S390Source final : public PageSource {
+class S390Source final : public SourceBase {
  public:
-  const DumpInfo& info() const override { return info_; }
-  const PfnSet& present() const override { return present_; }
-  const PfnSet& ram() const override { return ram_; }
   Result<PageState> read_page(Pfn pfn, std::span<std::byte> out) const override;
 
   /// Copies memory [addr, addr+out.size()) (zeros where nothing is stored).
   Status read_mem(uint64_t addr, std::span<std::byte> out) const;
 
   std::vector<std::unique_ptr<File>> files_;
-  DumpInfo info_;
-  PfnSet present_, ram_;
   std::vector<Chunk> chunks_;  // sorted by start, disjoint
   uint64_t mem_size_ = 0;
   uint64_t readable_end_ = 0;  // memory below this is in the file(s)

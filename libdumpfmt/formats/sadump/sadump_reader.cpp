@@ -8,7 +8,7 @@
 
 #include "dumpfmt/file.h"
 #include "formats/format_entries.h"
-#include "formats/page_read.h"
+#include "formats/reader_base.h"
 #include "formats/sadump/sadump_layout.h"
 
 namespace dumpfmt::detail::sadump {
@@ -28,11 +28,8 @@ struct Extent {
   uint64_t first_block = 0;  // global index of its first block
 };
 
-class SadumpSource final : public PageSource {
+class SadumpSource final : public SourceBase {
  public:
-  const DumpInfo& info() const override { return info_; }
-  const PfnSet& present() const override { return present_; }
-  const PfnSet& ram() const override { return ram_; }
   Result<PageState> read_page(Pfn pfn, std::span<std::byte> out) const override;
 
   /// Index of pfn's data block: dumpable PFNs before it.
@@ -52,8 +49,7 @@ class SadumpSource final : public PageSource {
   }
 
   std::vector<std::unique_ptr<File>> files_;
-  DumpInfo info_;
-  PfnSet present_, ram_, dumpable_;
+  PfnSet dumpable_;
   std::vector<std::pair<uint64_t, uint64_t>> rank_;  // chunk index -> dumpable PFNs before it
   std::vector<Extent> extents_;
   uint32_t bs_ = kDefaultBlockSize;

@@ -1,14 +1,27 @@
-// Private: what the format readers' read_page implementations share.
+// Private: what the format readers share: a PageSource that keeps its dump
+// model in members, and the parts of read_page every format needs.
 #pragma once
 
 #include <cstring>
 #include <span>
 
 #include "dumpfmt/bytes.h"
+#include "dumpfmt/dump.h"
 #include "dumpfmt/file.h"
 #include "dumpfmt/result.h"
 
 namespace dumpfmt::detail {
+
+/// A reader's source: open() fills the members, the accessors hand them out.
+class SourceBase : public PageSource {
+ public:
+  const DumpInfo& info() const override { return info_; }
+  const PfnSet& present() const override { return present_; }
+  const PfnSet& ram() const override { return ram_; }
+
+  DumpInfo info_;
+  PfnSet present_, ram_;
+};
 
 /// Error unless the caller's buffer is one page of `page_size` bytes.
 inline Status check_page_buffer(const File& f, size_t size, uint64_t page_size) {
