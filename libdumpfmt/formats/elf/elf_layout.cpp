@@ -21,6 +21,7 @@ void put_addr(ByteWriter& w, size_t at, uint64_t v, bool is64) {
 }  // namespace
 
 Result<Ehdr> decode_ehdr(std::span<const std::byte> in, const ClassLayout& c, Endian e) {
+  // One read per on-disk field: the likeness with other decoders is the layout.
   ByteReader r(in, e);
   Ehdr h;
   h.e_type = r.field<uint16_t>(16);
@@ -69,6 +70,7 @@ void encode_ehdr(std::span<std::byte> out, const Ehdr& h, const ClassLayout& c, 
 
 // Elf64_Phdr keeps p_flags second (for alignment); Elf32_Phdr has it after p_memsz.
 Result<Phdr> decode_phdr(std::span<const std::byte> in, const ClassLayout& c, Endian e) {
+  // One read per on-disk field: the likeness with other decoders is the layout.
   ByteReader r(in, e);
   Phdr h;
   h.p_type = r.field<uint32_t>(0);

@@ -59,6 +59,7 @@ struct Ehdr {
   uint16_t e_shstrndx = 0;
 };
 
+/// Elf32_Phdr / Elf64_Phdr, widened to 64 bits (one member per field, like Ehdr).
 struct Phdr {
   uint32_t p_type = 0;
   uint32_t p_flags = 0;

@@ -96,6 +96,7 @@ size_t sub_header_bytes_for_version(SubLayout l, int32_t version) {
 size_t status_offset(Word w) { return timeval_offset(w) + 2 * long_size(w); }
 
 Result<MainHeader> decode_main_header(std::span<const std::byte> in, Word w, Endian e) {
+  // One read per on-disk field: the likeness with other decoders is the layout.
   ByteReader r(in, e);
   MainHeader h;
   const auto sig = r.field_array<sizeof h.signature>(0);
@@ -215,6 +216,7 @@ void encode_sub_header(const SubHeader& h, SubLayout l, Endian e, std::span<std:
 }
 
 Result<PageDesc> decode_page_desc(std::span<const std::byte> in, Endian e) {
+  // One read per on-disk field: the likeness with other decoders is the layout.
   ByteReader r(in, e);
   PageDesc d;
   d.offset = r.field<uint64_t>(0);

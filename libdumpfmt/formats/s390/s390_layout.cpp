@@ -40,6 +40,7 @@ constexpr LowcoreNote kLowcoreNotes[] = {
 }  // namespace
 
 Result<Header> decode_header(std::span<const std::byte> raw) {
+  // One read per on-disk field: the likeness with other decoders is the layout.
   ByteReader r(raw, kBe);
   Header h;
   h.magic = r.field<uint64_t>(0x000);
@@ -110,6 +111,7 @@ std::vector<std::byte> encode_end_marker(uint64_t tod) {
 }
 
 Result<SegmentHeader> decode_segment_header(std::span<const std::byte> raw) {
+  // One read per on-disk field: the likeness with other decoders is the layout.
   ByteReader r(raw, kBe);
   SegmentHeader s;
   s.start = r.field<uint64_t>(0x00);

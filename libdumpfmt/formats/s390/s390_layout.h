@@ -31,6 +31,7 @@ constexpr uint32_t kEntryUncompressed = 0x80000000u;
 // copy does not record it, and ECKD DASD (where s390_ext lives) uses 4 KiB.
 constexpr uint64_t kExtBlockSize = 4096;
 
+/// The dump header (docs/formats.md §6.1): one member per on-disk field.
 struct Header {
   uint64_t magic = 0;
   uint32_t version = 0;

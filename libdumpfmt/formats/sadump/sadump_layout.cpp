@@ -56,6 +56,7 @@ constexpr size_t kQemuCr = 392;
 }  // namespace
 
 Result<PartHeader> decode_part_header(std::span<const std::byte> raw) {
+  // One read per on-disk field: the likeness with other decoders is the layout.
   ByteReader r(raw, kLe);
   PartHeader p;
   p.signature1 = r.field<uint32_t>(0);
@@ -131,6 +132,7 @@ std::vector<std::byte> encode_media_header(const MediaHeader& m) {
 }
 
 Result<DumpHeader> decode_dump_header(std::span<const std::byte> raw) {
+  // One read per on-disk field: the likeness with other decoders is the layout.
   ByteReader r(raw, kLe);
   DumpHeader h;
   const auto sig = r.field_array<8>(0);
