@@ -1,5 +1,6 @@
-// What every format writer holds: its sink and options, and its two ways of
-// reporting trouble (misuse of the writer interface, and notes for the user).
+// What every format writer holds: its sink and options, where it is in the
+// begin/write_page/finish sequence, and its two ways of reporting trouble
+// (misuse of the writer interface, and notes for the user).
 #pragma once
 
 #include <string>
@@ -10,6 +11,10 @@
 namespace dumpfmt::detail {
 
 class WriterBase : public DumpWriter {
+ public:
+  /// Raw pages, unless the format stores compressed ones.
+  CodecId wanted_codec() const override { return CodecId::none; }
+
  protected:
   /// `kind` names the writer in messages ("kdump writer").
   WriterBase(OutputSink& out, WriteOptions opts, const char* kind)
@@ -24,6 +29,7 @@ class WriterBase : public DumpWriter {
 
   OutputSink& out_;
   WriteOptions opts_;
+  bool begun_ = false, finished_ = false;
 
  private:
   const char* kind_;

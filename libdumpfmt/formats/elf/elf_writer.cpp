@@ -70,7 +70,6 @@ class ElfWriter final : public WriterBase {
  public:
   ElfWriter(OutputSink& out, WriteOptions opts) : WriterBase(out, std::move(opts), "ELF writer") {}
 
-  CodecId wanted_codec() const override { return CodecId::none; }
   Status begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& pages) override;
   Status write_page(const EncodedPage& page) override;
   Status finish() override;
@@ -85,7 +84,6 @@ class ElfWriter final : public WriterBase {
   Pfn next_pfn_ = 0;
   uint64_t pos_ = 0;  // next write offset
   uint64_t pages_left_ = 0;
-  bool begun_ = false;
   std::vector<std::byte> zero_page_;
 };
 

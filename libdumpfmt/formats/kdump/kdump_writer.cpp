@@ -80,8 +80,6 @@ class KdumpWriter final : public WriterBase {
   PageDesc zero_desc_;
   std::vector<std::byte> desc_buf_;
   uint64_t desc_buf_first_ = 0;  // index of the first buffered descriptor
-  bool begun_ = false;
-  bool finished_ = false;
 };
 
 Status KdumpWriter::write_bitmap(uint64_t off, Pfn first, uint64_t bytes, const PfnSet& a,

@@ -21,7 +21,6 @@ class S390Writer final : public WriterBase {
   S390Writer(OutputSink& out, WriteOptions opts)
       : WriterBase(out, std::move(opts), "s390 writer") {}
 
-  CodecId wanted_codec() const override { return CodecId::none; }
   Status begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& pages) override;
   Status write_page(const EncodedPage& page) override;
   Status finish() override;
@@ -33,7 +32,6 @@ class S390Writer final : public WriterBase {
   /// Writes one page, with any CPU save area inside it rewritten from notes.
   Status write_patched(Pfn pfn, std::span<const std::byte> data);
 
-  bool begun_ = false, finished_ = false;
   uint64_t ps_ = 4096;
   Pfn npages_ = 0;
   Pfn next_ = 0;  // first PFN not yet written

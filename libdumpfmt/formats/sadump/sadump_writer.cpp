@@ -30,7 +30,6 @@ class SadumpWriter final : public WriterBase {
   SadumpWriter(OutputSink& out, WriteOptions opts)
       : WriterBase(out, std::move(opts), "sadump writer") {}
 
-  CodecId wanted_codec() const override { return CodecId::none; }
   Status begin(const DumpInfo& info, const PfnSet& ram, const PfnSet& pages) override;
   Status write_page(const EncodedPage& page) override;
   Status finish() override;
@@ -39,7 +38,6 @@ class SadumpWriter final : public WriterBase {
   std::vector<CpuState> cpu_states(const DumpInfo& info, bool is64);
   Status write_bitmap(uint64_t off, const PfnSet& set, uint64_t bytes);
 
-  bool begun_ = false, finished_ = false;
   uint32_t bs_ = kDefaultBlockSize;
   uint64_t data_pos_ = 0;
   uint64_t written_ = 0, expected_ = 0;
