@@ -7,6 +7,7 @@
 
 #include "codecs/codec_impl.h"
 #include "dumpfmt/config.h"
+#include "dumpfmt/enum_names.h"
 
 #if DUMPFMT_HAVE_SNAPPY
 #include <snappy-c.h>
@@ -17,16 +18,12 @@ namespace dumpfmt::detail {
 #if DUMPFMT_HAVE_SNAPPY
 namespace {
 
-const char* snappy_error_text(snappy_status s) {
-  switch (s) {
-    case SNAPPY_OK:
-      return "ok";
-    case SNAPPY_INVALID_INPUT:
-      return "invalid input (snappy)";
-    case SNAPPY_BUFFER_TOO_SMALL:
-      return "buffer too small (snappy)";
-  }
-  return "unknown error (snappy)";
+std::string_view snappy_error_text(snappy_status s) {
+  static constexpr EnumName<snappy_status> kTexts[] = {
+      {SNAPPY_OK, "ok"},
+      {SNAPPY_INVALID_INPUT, "invalid input (snappy)"},
+      {SNAPPY_BUFFER_TOO_SMALL, "buffer too small (snappy)"}};
+  return enum_name(s, kTexts, "unknown error (snappy)");
 }
 
 class SnappyCodec final : public Codec {
@@ -42,7 +39,7 @@ class SnappyCodec final : public Codec {
                                       reinterpret_cast<char*>(out.data()), &out_len);
     if (s != SNAPPY_OK) {
       return make_error(Errc::invalid_argument,
-                        std::string("snappy: compression failed: ") + snappy_error_text(s));
+                        std::string("snappy: compression failed: ").append(snappy_error_text(s)));
     }
     return out_len;
   }

@@ -10,6 +10,7 @@
 
 #include "codecs/codec_impl.h"
 #include "dumpfmt/config.h"
+#include "dumpfmt/enum_names.h"
 
 #if DUMPFMT_HAVE_LIBDEFLATE
 #include <libdeflate.h>
@@ -33,18 +34,13 @@ Error compress_failed(const char* lib, std::string_view why) {
 
 #if DUMPFMT_HAVE_LIBDEFLATE
 
-const char* libdeflate_error_text(libdeflate_result r) {
-  switch (r) {
-    case LIBDEFLATE_SUCCESS:
-      return "success";
-    case LIBDEFLATE_BAD_DATA:
-      return "bad data (libdeflate)";
-    case LIBDEFLATE_SHORT_OUTPUT:
-      return "short output (libdeflate)";
-    case LIBDEFLATE_INSUFFICIENT_SPACE:
-      return "output longer than the page (libdeflate)";
-  }
-  return "unknown error (libdeflate)";
+std::string_view libdeflate_error_text(libdeflate_result r) {
+  static constexpr EnumName<libdeflate_result> kTexts[] = {
+      {LIBDEFLATE_SUCCESS, "success"},
+      {LIBDEFLATE_BAD_DATA, "bad data (libdeflate)"},
+      {LIBDEFLATE_SHORT_OUTPUT, "short output (libdeflate)"},
+      {LIBDEFLATE_INSUFFICIENT_SPACE, "output longer than the page (libdeflate)"}};
+  return enum_name(r, kTexts, "unknown error (libdeflate)");
 }
 
 class LibdeflateZlibCodec final : public Codec {

@@ -14,6 +14,7 @@
 
 #include "dumpfmt/bytes.h"
 #include "dumpfmt/config.h"
+#include "dumpfmt/enum_names.h"
 
 #if DUMPFMT_HAVE_ZSTD
 #include <zstd.h>
@@ -334,17 +335,11 @@ Result<uint64_t> decompress_all(const File& in, Decoder& dec, int fd, const std:
 }  // namespace
 
 std::string_view whole_file_compression_name(WholeFileCompression c) {
-  switch (c) {
-    case WholeFileCompression::none:
-      return "none";
-    case WholeFileCompression::gzip:
-      return "gzip";
-    case WholeFileCompression::zstd:
-      return "zstd";
-    case WholeFileCompression::lz4:
-      return "lz4";
-  }
-  return "?";
+  static constexpr EnumName<WholeFileCompression> kNames[] = {{WholeFileCompression::none, "none"},
+                                                              {WholeFileCompression::gzip, "gzip"},
+                                                              {WholeFileCompression::zstd, "zstd"},
+                                                              {WholeFileCompression::lz4, "lz4"}};
+  return enum_name(c, kNames);
 }
 
 WholeFileCompression detect_whole_file_compression(const File& f) {

@@ -7,18 +7,16 @@
 #include <array>
 #include <cstring>
 
+#include "dumpfmt/enum_names.h"
+
 namespace dumpfmt {
 
 std::string_view kallsyms_encoding_name(KallsymsEncoding e) {
-  switch (e) {
-    case KallsymsEncoding::absolute_percpu:
-      return "absolute-percpu";
-    case KallsymsEncoding::relative:
-      return "relative";
-    case KallsymsEncoding::inferred_base:
-      return "inferred-base";
-  }
-  return "?";
+  static constexpr EnumName<KallsymsEncoding> kNames[] = {
+      {KallsymsEncoding::absolute_percpu, "absolute-percpu"},
+      {KallsymsEncoding::relative, "relative"},
+      {KallsymsEncoding::inferred_base, "inferred-base"}};
+  return enum_name(e, kNames);
 }
 
 namespace {

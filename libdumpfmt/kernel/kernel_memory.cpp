@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "dumpfmt/bytes.h"
+#include "dumpfmt/enum_names.h"
 #include "kernel/arch_impl.h"
 
 namespace dumpfmt {
@@ -167,17 +168,12 @@ Status KernelMemory::read_virt(uint64_t vaddr, std::span<std::byte> out) const {
 }
 
 std::string_view memory_model_name(MemoryModel m) {
-  switch (m) {
-    case MemoryModel::flatmem:
-      return "FLATMEM";
-    case MemoryModel::sparsemem:
-      return "SPARSEMEM";
-    case MemoryModel::sparsemem_extreme:
-      return "SPARSEMEM_EXTREME";
-    case MemoryModel::vmemmap:
-      return "SPARSEMEM_VMEMMAP";
-  }
-  return "?";
+  static constexpr EnumName<MemoryModel> kNames[] = {
+      {MemoryModel::flatmem, "FLATMEM"},
+      {MemoryModel::sparsemem, "SPARSEMEM"},
+      {MemoryModel::sparsemem_extreme, "SPARSEMEM_EXTREME"},
+      {MemoryModel::vmemmap, "SPARSEMEM_VMEMMAP"}};
+  return enum_name(m, kNames);
 }
 
 std::optional<uint64_t> MemMap::page_vaddr(Pfn pfn) const {

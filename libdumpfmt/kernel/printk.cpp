@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "dumpfmt/enum_names.h"
+
 namespace dumpfmt {
 
 namespace {
@@ -363,15 +365,10 @@ Result<Dmesg> read_plain(const VmcoreInfo& vmi, const KernelReader& m, const Dme
 }  // namespace
 
 std::string_view printk_layout_name(PrintkLayout l) {
-  switch (l) {
-    case PrintkLayout::lockless:
-      return "lockless";
-    case PrintkLayout::records:
-      return "records";
-    case PrintkLayout::plain:
-      return "plain";
-  }
-  return "?";
+  static constexpr EnumName<PrintkLayout> kNames[] = {{PrintkLayout::lockless, "lockless"},
+                                                      {PrintkLayout::records, "records"},
+                                                      {PrintkLayout::plain, "plain"}};
+  return enum_name(l, kNames);
 }
 
 Result<Dmesg> read_dmesg(const VmcoreInfo& vmi, const KernelReader& mem, const DmesgOptions& opts) {

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "common/cli.h"
+#include "dumpfmt/enum_names.h"
 
 namespace dumpfmt::dumpinfo {
 
@@ -345,26 +346,16 @@ Json verify_open_failure_json(const Error& e) {
 }
 
 // Stable identifiers for the JSON (errc_name() is for humans).
-const char* errc_id(Errc c) {
-  switch (c) {
-    case Errc::io:
-      return "io";
-    case Errc::truncated:
-      return "truncated";
-    case Errc::corrupt:
-      return "corrupt";
-    case Errc::unknown_format:
-      return "unknown_format";
-    case Errc::unsupported:
-      return "unsupported";
-    case Errc::not_built:
-      return "not_built";
-    case Errc::invalid_argument:
-      return "invalid_argument";
-    case Errc::no_data:
-      return "no_data";
-  }
-  return "io";
+std::string_view errc_id(Errc c) {
+  static constexpr EnumName<Errc> kIds[] = {{Errc::io, "io"},
+                                            {Errc::truncated, "truncated"},
+                                            {Errc::corrupt, "corrupt"},
+                                            {Errc::unknown_format, "unknown_format"},
+                                            {Errc::unsupported, "unsupported"},
+                                            {Errc::not_built, "not_built"},
+                                            {Errc::invalid_argument, "invalid_argument"},
+                                            {Errc::no_data, "no_data"}};
+  return enum_name(c, kIds, "io");
 }
 
 Json error_json(const Error& e) { return {{"code", errc_id(e.code)}, {"message", e.message}}; }
