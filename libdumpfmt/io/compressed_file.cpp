@@ -15,6 +15,7 @@
 #include "dumpfmt/bytes.h"
 #include "dumpfmt/config.h"
 #include "dumpfmt/enum_names.h"
+#include "io/fd_file.h"
 
 #if DUMPFMT_HAVE_ZSTD
 #include <zstd.h>
@@ -167,37 +168,17 @@ class Lz4Decoder final : public Decoder {
 #endif
 
 // The decompressed data: positioned reads on the unlinked temporary file.
-class DecompressedFile final : public File {
+class DecompressedFile final : public detail::FdFile {
  public:
-  DecompressedFile(int fd, std::string name, uint64_t size)
-      : fd_(fd), name_(std::move(name)), size_(size) {}
-  ~DecompressedFile() override { ::close(fd_); }
-  const std::string& name() const override { return name_; }
-  uint64_t size() const override { return size_; }
-  Status read_at(uint64_t off, std::span<std::byte> out) const override {
-    if (off > size_ || out.size() > size_ - off) {
-      return file_error(Errc::truncated, *this, off,
-                        strfmt("read of %zu bytes past the end of the decompressed data (size %s)",
-                               out.size(), hex(size_).c_str()));
-    }
-    size_t done = 0;
-    while (done < out.size()) {
-      ssize_t r =
-          ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(off + done));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        return file_error(Errc::io, *this, off + done,
-                          r < 0 ? std::strerror(errno) : "temporary file shrank");
-      }
-      done += static_cast<size_t>(r);
-    }
-    return ok();
-  }
+  using FdFile::FdFile;
 
  private:
-  int fd_;
-  std::string name_;
-  uint64_t size_;
+  Error out_of_bounds(uint64_t off, size_t n) const override {
+    return detail::past_end(*this, off, n, "decompressed data");
+  }
+  Error ended_early(uint64_t off, size_t) const override {
+    return file_error(Errc::io, *this, off, "temporary file shrank");
+  }
 };
 
 Result<std::unique_ptr<Decoder>> make_decoder(WholeFileCompression c) {

@@ -12,57 +12,30 @@
 #include <cstring>
 
 #include "dumpfmt/bytes.h"
+#include "io/fd_file.h"
 
 namespace dumpfmt {
 
 Error file_error(Errc c, const File& f, uint64_t off, const std::string& msg) {
-  return make_error(c, strfmt("%s: offset %s: %s", f.name().c_str(), hex(off).c_str(), msg.c_str()));
+  return make_error(c,
+                    strfmt("%s: offset %s: %s", f.name().c_str(), hex(off).c_str(), msg.c_str()));
 }
 
 namespace {
+
+using detail::FdFile;
+using detail::past_end;
 
 Error errno_error(const std::string& name, const char* what) {
   return make_error(Errc::io, strfmt("%s: %s: %s", name.c_str(), what, std::strerror(errno)));
 }
 
-Error past_end(const File& f, uint64_t off, size_t n) {
-  return file_error(Errc::truncated, f, off,
-                    strfmt("read of %zu bytes past the end of the file (size %s)", n,
-                           hex(f.size()).c_str()));
-}
-
 bool in_bounds(uint64_t size, uint64_t off, uint64_t n) { return off <= size && n <= size - off; }
-
-class FdFile : public File {
- public:
-  FdFile(int fd, std::string name, uint64_t size) : fd_(fd), name_(std::move(name)), size_(size) {}
-  ~FdFile() override { ::close(fd_); }
-  const std::string& name() const override { return name_; }
-  uint64_t size() const override { return size_; }
-  Status read_at(uint64_t off, std::span<std::byte> out) const override {
-    if (!in_bounds(size_, off, out.size())) return past_end(*this, off, out.size());
-    size_t done = 0;
-    while (done < out.size()) {
-      ssize_t r = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(off + done));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return file_error(Errc::io, *this, off + done, std::strerror(errno));
-      }
-      if (r == 0) return past_end(*this, off + done, out.size() - done);
-      done += static_cast<size_t>(r);
-    }
-    return ok();
-  }
-
- private:
-  int fd_;
-  std::string name_;
-  uint64_t size_;
-};
 
 class MmapFile : public File {
  public:
-  MmapFile(void* base, std::string name, uint64_t size) : base_(base), name_(std::move(name)), size_(size) {}
+  MmapFile(void* base, std::string name, uint64_t size)
+      : base_(base), name_(std::move(name)), size_(size) {}
   ~MmapFile() override { ::munmap(base_, size_); }
   const std::string& name() const override { return name_; }
   uint64_t size() const override { return size_; }
@@ -85,7 +58,9 @@ class MmapFile : public File {
 class MemoryFile : public File {
  public:
   MemoryFile(std::string name, std::vector<std::byte> owned, std::span<const std::byte> borrowed)
-      : name_(std::move(name)), owned_(std::move(owned)), data_(owned_.empty() ? borrowed : owned_) {}
+      : name_(std::move(name)),
+        owned_(std::move(owned)),
+        data_(owned_.empty() ? borrowed : owned_) {}
   const std::string& name() const override { return name_; }
   uint64_t size() const override { return data_.size(); }
   Status read_at(uint64_t off, std::span<std::byte> out) const override {
@@ -182,7 +157,8 @@ Result<std::unique_ptr<File>> open_input(const std::string& path, IoMode mode) {
   // truncated under a mapping raises SIGBUS. /proc/vmcore is the exception:
   // its read() path maps old memory page by page, and mapping it costs no
   // capture-kernel memory.
-  const bool use_mmap = mode == IoMode::mmap || (mode == IoMode::automatic && path == "/proc/vmcore");
+  const bool use_mmap =
+      mode == IoMode::mmap || (mode == IoMode::automatic && path == "/proc/vmcore");
   if (use_mmap && size > 0) {
     void* base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
     if (base != MAP_FAILED) {
@@ -199,7 +175,8 @@ Result<std::unique_ptr<File>> open_input(const std::string& path, IoMode mode) {
 }
 
 std::unique_ptr<File> memory_file(std::string name, std::vector<std::byte> data) {
-  return std::make_unique<MemoryFile>(std::move(name), std::move(data), std::span<const std::byte>{});
+  return std::make_unique<MemoryFile>(std::move(name), std::move(data),
+                                      std::span<const std::byte>{});
 }
 
 std::unique_ptr<File> borrowed_memory_file(std::string name, std::span<const std::byte> data) {
