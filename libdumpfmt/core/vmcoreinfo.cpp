@@ -80,6 +80,15 @@ std::string wrap(std::string_view kind, std::string_view name) {
   return k;
 }
 
+// The value of KIND(name) through `parse`; nullopt when the key is absent.
+std::optional<uint64_t> wrapped_value(const VmcoreinfoText& t, std::string_view kind,
+                                      std::string_view name,
+                                      std::optional<uint64_t> (*parse)(std::string_view)) {
+  auto v = t.value(wrap(kind, name));
+  if (!v) return std::nullopt;
+  return parse(*v);
+}
+
 }  // namespace
 
 std::optional<uint64_t> parse_vmcoreinfo_hex(std::string_view s) {
@@ -173,27 +182,19 @@ std::optional<int64_t> VmcoreinfoText::integer(std::string_view key, IntSyntax s
 }
 
 std::optional<uint64_t> VmcoreinfoText::symbol(std::string_view name) const {
-  auto v = value(wrap("SYMBOL", name));
-  if (!v) return std::nullopt;
-  return parse_vmcoreinfo_hex(*v);
+  return wrapped_value(*this, "SYMBOL", name, &parse_vmcoreinfo_hex);
 }
 
 std::optional<uint64_t> VmcoreinfoText::size(std::string_view name) const {
-  auto v = value(wrap("SIZE", name));
-  if (!v) return std::nullopt;
-  return parse_vmcoreinfo_count(*v);
+  return wrapped_value(*this, "SIZE", name, &parse_vmcoreinfo_count);
 }
 
 std::optional<uint64_t> VmcoreinfoText::offset(std::string_view name) const {
-  auto v = value(wrap("OFFSET", name));
-  if (!v) return std::nullopt;
-  return parse_vmcoreinfo_count(*v);
+  return wrapped_value(*this, "OFFSET", name, &parse_vmcoreinfo_count);
 }
 
 std::optional<uint64_t> VmcoreinfoText::length(std::string_view name) const {
-  auto v = value(wrap("LENGTH", name));
-  if (!v) return std::nullopt;
-  return parse_vmcoreinfo_count(*v);
+  return wrapped_value(*this, "LENGTH", name, &parse_vmcoreinfo_count);
 }
 
 std::optional<int64_t> VmcoreinfoText::number(std::string_view name) const {

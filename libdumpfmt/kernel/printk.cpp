@@ -61,20 +61,27 @@ Result<std::vector<std::byte>> read_block(const KernelReader& m, uint64_t vaddr,
   return v;
 }
 
+// A field of 1, 2, 4 or (any other size) 8 bytes.
+uint64_t load_sized(const std::byte* p, uint32_t size, Endian e) {
+  switch (size) {
+    case 1:
+      return static_cast<uint64_t>(static_cast<uint8_t>(*p));
+    case 2:
+      return load<uint16_t>(p, e);
+    case 4:
+      return load<uint32_t>(p, e);
+    default:
+      return load<uint64_t>(p, e);
+  }
+}
+
 Result<uint64_t> read_word(const KernelReader& m, uint64_t vaddr, uint32_t size, const char* what) {
   std::byte b[8];
   if (auto st = m.read_virt(vaddr, std::span(b, size)); !st) {
     return with_context(std::move(st).error(),
                         strfmt("kernel log: reading %s at %s", what, hex(vaddr).c_str()));
   }
-  switch (size) {
-    case 2:
-      return load<uint16_t>(b, m.endian());
-    case 4:
-      return load<uint32_t>(b, m.endian());
-    default:
-      return load<uint64_t>(b, m.endian());
-  }
+  return load_sized(b, size, m.endian());
 }
 
 // Bounds-checked field access inside a buffer read from the dump.
@@ -88,17 +95,7 @@ class Fields {
                         strfmt("kernel log: field at offset %llu of %s lies outside its %zu bytes",
                                static_cast<unsigned long long>(off), what_, b_.size()));
     }
-    const std::byte* p = b_.data() + off;
-    switch (size) {
-      case 1:
-        return static_cast<uint64_t>(static_cast<uint8_t>(*p));
-      case 2:
-        return load<uint16_t>(p, m_.endian());
-      case 4:
-        return load<uint32_t>(p, m_.endian());
-      default:
-        return load<uint64_t>(p, m_.endian());
-    }
+    return load_sized(b_.data() + off, size, m_.endian());
   }
   Result<uint64_t> word(uint64_t off) const { return get(off, m_.word_size()); }
 
