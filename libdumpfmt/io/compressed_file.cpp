@@ -181,25 +181,29 @@ class DecompressedFile final : public detail::FdFile {
   }
 };
 
-Result<std::unique_ptr<Decoder>> make_decoder(WholeFileCompression c) {
-  switch (c) {
-    case WholeFileCompression::gzip:
-      return std::unique_ptr<Decoder>(new GzipDecoder);
-    case WholeFileCompression::zstd:
+using MakeDecoder = std::unique_ptr<Decoder> (*)();
+
+template <class D>
+std::unique_ptr<Decoder> new_decoder() {
+  return std::make_unique<D>();
+}
+
+// The decoders this build has; a compression it lacks is not listed.
+constexpr EnumRow<WholeFileCompression, MakeDecoder> kDecoders[] = {
+    {WholeFileCompression::gzip, &new_decoder<GzipDecoder>},
 #if DUMPFMT_HAVE_ZSTD
-      return std::unique_ptr<Decoder>(new ZstdDecoder);
-#else
-      break;
+    {WholeFileCompression::zstd, &new_decoder<ZstdDecoder>},
 #endif
-    case WholeFileCompression::lz4:
 #if DUMPFMT_HAVE_LZ4
-      return std::unique_ptr<Decoder>(new Lz4Decoder);
-#else
-      break;
+    {WholeFileCompression::lz4, &new_decoder<Lz4Decoder>},
 #endif
-    case WholeFileCompression::none:
-      return make_error(Errc::invalid_argument, "not a compressed file");
+};
+
+Result<std::unique_ptr<Decoder>> make_decoder(WholeFileCompression c) {
+  if (c == WholeFileCompression::none) {
+    return make_error(Errc::invalid_argument, "not a compressed file");
   }
+  if (MakeDecoder make = enum_lookup(c, kDecoders, MakeDecoder{nullptr})) return make();
   return make_error(Errc::not_built,
                     std::string(whole_file_compression_name(c)) + ": not built into this dumpfmt");
 }

@@ -168,6 +168,8 @@ Btf::Type Btf::type(TypeId id) const {
   if (t->name_off) {
     if (const char* n = btf__name_by_offset(impl_->btf, t->name_off)) out.name = n;
   }
+  // Grouped by the btf_type field each kind uses (size or type); the two
+  // long case lists look alike only as lists.
   switch (out.kind) {
     case Kind::int_:
     case Kind::struct_:

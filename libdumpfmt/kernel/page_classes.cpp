@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "dumpfmt/bytes.h"
+#include "dumpfmt/enum_names.h"
 
 namespace dumpfmt {
 
@@ -45,20 +46,14 @@ std::optional<PageClass> page_class_from_name(std::string_view name) {
 }
 
 uint32_t dump_level_bit(PageClass c) {
-  switch (c) {
-    case PageClass::zero:
-      return kDumpLevelZero;
-    case PageClass::cache:
-      return kDumpLevelCache;
-    case PageClass::cache_private:
-      return kDumpLevelCachePrivate;
-    case PageClass::user:
-      return kDumpLevelUser;
-    case PageClass::free:
-      return kDumpLevelFree;
-    default:
-      return 0;
-  }
+  // kernel, hwpoison and offline have no bit.
+  static constexpr EnumRow<PageClass, uint32_t> kBits[] = {
+      {PageClass::zero, kDumpLevelZero},
+      {PageClass::cache, kDumpLevelCache},
+      {PageClass::cache_private, kDumpLevelCachePrivate},
+      {PageClass::user, kDumpLevelUser},
+      {PageClass::free, kDumpLevelFree}};
+  return enum_lookup(c, kBits, uint32_t{0});
 }
 
 Result<uint32_t> dump_level_from_names(std::string_view list) {
@@ -309,6 +304,7 @@ Result<PageClassifier> PageClassifier::create(const KernelReader& mem, const Vmc
     return static_cast<int32_t>(*n);  // compared as (int) like makedumpfile
   };
   if (auto m = num("PG_head_mask")) L->head_mask = static_cast<uint64_t>(*m);
+  // One line per VMCOREINFO key: these lines share a shape, not logic.
   L->pg_lru = num("PG_lru");
   L->pg_private = num("PG_private");
   L->pg_swapcache = num("PG_swapcache");

@@ -1,6 +1,6 @@
-// enum_name() and the name tables built on it: every enumerator of the
-// library's public enums keeps its name (the check -Wswitch made before the
-// switches became tables).
+// enum_lookup()/enum_name() and the tables built on them: every enumerator
+// of the library's public enums keeps its value (the check -Wswitch made
+// before the switches became tables).
 #include "dumpfmt/enum_names.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include "dumpfmt/compressed_file.h"
 #include "dumpfmt/kernel/kallsyms.h"
 #include "dumpfmt/kernel/kernel_memory.h"
+#include "dumpfmt/kernel/page_classes.h"
 #include "dumpfmt/kernel/printk.h"
 
 namespace dumpfmt {
@@ -42,6 +43,17 @@ TEST(EnumName, LibraryTablesNameEveryEnumerator) {
   EXPECT_EQ(whole_file_compression_name(WholeFileCompression::gzip), "gzip");
   EXPECT_EQ(whole_file_compression_name(WholeFileCompression::zstd), "zstd");
   EXPECT_EQ(whole_file_compression_name(WholeFileCompression::lz4), "lz4");
+}
+
+TEST(EnumLookup, DumpLevelBitOfEveryPageClass) {
+  EXPECT_EQ(dump_level_bit(PageClass::kernel), 0u);
+  EXPECT_EQ(dump_level_bit(PageClass::zero), kDumpLevelZero);
+  EXPECT_EQ(dump_level_bit(PageClass::cache), kDumpLevelCache);
+  EXPECT_EQ(dump_level_bit(PageClass::cache_private), kDumpLevelCachePrivate);
+  EXPECT_EQ(dump_level_bit(PageClass::user), kDumpLevelUser);
+  EXPECT_EQ(dump_level_bit(PageClass::free), kDumpLevelFree);
+  EXPECT_EQ(dump_level_bit(PageClass::hwpoison), 0u);
+  EXPECT_EQ(dump_level_bit(PageClass::offline), 0u);
 }
 
 }  // namespace

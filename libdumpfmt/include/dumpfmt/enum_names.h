@@ -1,6 +1,7 @@
-// Names of enumerators as data: a name function is a table of {value, name}
-// rows and one lookup, not another switch of the same shape. Rows are
-// matched by value, so their order and the enum's numbering do not matter.
+// Names (and other values) of enumerators as data: a mapping function is a
+// table of {enumerator, value} rows and one lookup, not another switch of the
+// same shape. Rows are matched by enumerator, so their order and the enum's
+// numbering do not matter.
 #pragma once
 
 #include <cstddef>
@@ -8,23 +9,32 @@
 
 namespace dumpfmt {
 
-template <class E>
-struct EnumName {
-  E value;
-  std::string_view name;
+template <class E, class V>
+struct EnumRow {
+  E key;
+  V value;
 };
 
-/// The name `table` gives `e`; `unknown` for a value it does not list (a
-/// corrupt or newer value read from a dump). Unlike -Wswitch on a switch, the
-/// compiler does not check that every enumerator has a row: enum_names_test
-/// walks the library's public enums.
+template <class E>
+using EnumName = EnumRow<E, std::string_view>;
+
+/// The value `table` gives `e`; `fallback` for an enumerator it does not list
+/// (a corrupt or newer value read from a dump, or one the mapping leaves out).
+/// Unlike -Wswitch on a switch, the compiler does not check that every
+/// enumerator has a row: enum_names_test walks the library's public enums.
+template <class E, class V, size_t N>
+constexpr V enum_lookup(E e, const EnumRow<E, V> (&table)[N], V fallback) {
+  for (const EnumRow<E, V>& row : table) {
+    if (row.key == e) return row.value;
+  }
+  return fallback;
+}
+
+/// enum_lookup for names, "?" by default.
 template <class E, size_t N>
 constexpr std::string_view enum_name(E e, const EnumName<E> (&table)[N],
                                      std::string_view unknown = "?") {
-  for (const EnumName<E>& row : table) {
-    if (row.value == e) return row.name;
-  }
-  return unknown;
+  return enum_lookup(e, table, unknown);
 }
 
 }  // namespace dumpfmt
