@@ -109,4 +109,10 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
   return std::nullopt;
 }
 
+std::optional<int> finish_command_line(CLI::App& app, const std::string& tool, int argc,
+                                       char** argv) {
+  add_version_flag(app, tool);
+  return parse_command_line(app, argc, argv);
+}
+
 }  // namespace dumpfmt::cli

@@ -102,4 +102,9 @@ int report_failed_pages(std::string_view tool, const PipelineStats& stats, int o
 /// now (--help: 0, a usage error: kExitUsage), nothing when it should go on.
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
 
+/// The end of every tool's option setup: adds -V/--version (last in the
+/// option list), then parse_command_line.
+std::optional<int> finish_command_line(CLI::App& app, const std::string& tool, int argc,
+                                       char** argv);
+
 }  // namespace dumpfmt::cli

@@ -4,6 +4,7 @@
 
 #include "common/cli.h"
 #include "common/cli_options.h"
+#include "common/operands.h"
 #include "dumpfmt/flattened.h"
 #include "dumpfmt/format.h"
 #include "dumpfmt/write_dump.h"
@@ -55,11 +56,10 @@ int main(int argc, char** argv) {
   app.add_option("-R,--rearrange", o.rearrange_out,
                  "read a flattened stream from stdin and rearrange it into OUTPUT")
       ->type_name("OUTPUT");
-  cli::add_version_flag(app, kTool);
   app.footer(
       "Exit status: 0 success, 1 failure, 2 usage error, 3 done with unreadable pages.\n"
       "See dumpconv(1).");
-  if (auto rc = cli::parse_command_line(app, argc, argv)) return *rc;
+  if (auto rc = cli::finish_command_line(app, kTool, argc, argv)) return *rc;
 
   if (!o.rearrange_out.empty()) {
     if (!o.paths.empty()) {
@@ -68,28 +68,22 @@ int main(int argc, char** argv) {
     }
     return rearrange(o);
   }
-  if (o.paths.size() < 2) {
-    cli::print_error(kTool, "need INPUT and OUTPUT (see --help)");
-    return cli::kExitUsage;
-  }
+  auto ops = cli::input_output(kTool, o.paths);
+  if (!ops) return cli::kExitUsage;
   auto out = cli::resolve_output(o.out, CodecId::zlib, kTool);
   if (!out) {
     cli::print_error(kTool, out.error());
     return cli::kExitUsage;
   }
 
-  std::vector<std::string> inputs(o.paths.begin(), o.paths.end() - 1);
   // Reader warnings are printed through oo.warn as they arise (info().warnings
   // keeps them too, for dumpinfo; printing both would say everything twice).
   OpenOptions oo = cli::open_options(kTool, o.out.io);
-  auto src = open_dump(inputs, oo);
-  if (!src) {
-    cli::print_error(kTool, src.error());
-    return cli::kExitFailure;
-  }
-  const PageSource& s = **src;
+  auto src = cli::open_inputs(kTool, ops->inputs, oo);
+  if (!src) return cli::kExitFailure;
+  const PageSource& s = *src;
 
-  WriteJob job = cli::write_job(o.out, *out, o.paths.back(), oo.warn);
+  WriteJob job = cli::write_job(o.out, *out, ops->output, oo.warn);
   job.write.dump_level = s.info().dump_level.value_or(0);
   auto stats = cli::with_progress(kTool, "writing " + job.format, o.out.quiet, job.pipeline, [&] {
     return write_dump(s, s.info(), s.ram(), s.present(), job);

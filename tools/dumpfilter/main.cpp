@@ -7,6 +7,7 @@
 
 #include "common/cli.h"
 #include "common/cli_options.h"
+#include "common/operands.h"
 #include "dumpfmt/format.h"
 #include "dumpfmt/write_dump.h"
 #include "dumpfmt_filters/filter_plan.h"
@@ -64,14 +65,13 @@ int main(int argc, char** argv) {
   int message_level = 0;
   app.add_option("--message-level", message_level, "ignored (makedumpfile compatibility)")
       ->group("");
-  cli::add_version_flag(app, kTool);
   app.footer(
       "Examples:\n"
       "  dumpfilter -d 31 -l /proc/vmcore /var/crash/vmcore     (kdump's usual core_collector)\n"
       "  dumpfilter -d 31 -F /proc/vmcore - | ssh host 'dumpconv -R vmcore'\n"
       "Exit status: 0 success, 1 failure, 2 usage error, 3 done with unreadable pages.\n"
       "See dumpfilter(1).");
-  if (auto rc = cli::parse_command_line(app, argc, argv)) return *rc;
+  if (auto rc = cli::finish_command_line(app, kTool, argc, argv)) return *rc;
 
   uint32_t dl = o.dump_level < 0 ? (o.exclude.empty() ? uint32_t{kDumpLevelMax} : 0u)
                                  : static_cast<uint32_t>(o.dump_level);
@@ -83,12 +83,8 @@ int main(int argc, char** argv) {
     }
     dl |= *bits;
   }
-  const size_t need = o.dry_run ? 1 : 2;
-  if (o.paths.size() < need) {
-    cli::print_error(kTool,
-                     o.dry_run ? "need INPUT (see --help)" : "need INPUT and OUTPUT (see --help)");
-    return cli::kExitUsage;
-  }
+  auto ops = cli::input_output(kTool, o.paths, o.dry_run);
+  if (!ops) return cli::kExitUsage;
   auto out = cli::resolve_output(o.out, CodecId::zlib, kTool);
   if (!out) {
     cli::print_error(kTool, out.error());
@@ -104,14 +100,10 @@ int main(int argc, char** argv) {
     po.budget = *b;
   }
 
-  std::vector<std::string> inputs(o.paths.begin(), o.paths.end() - (o.dry_run ? 0 : 1));
   OpenOptions oo = cli::open_options(kTool, o.out.io);
-  auto src = open_dump(inputs, oo);
-  if (!src) {
-    cli::print_error(kTool, src.error());
-    return cli::kExitFailure;
-  }
-  const PageSource& s = **src;
+  auto src = cli::open_inputs(kTool, ops->inputs, oo);
+  if (!src) return cli::kExitFailure;
+  const PageSource& s = *src;
   const std::string& format = out->format;
   filters::FilterOptions fo;
   fo.dump_level = dl;
@@ -153,7 +145,7 @@ int main(int argc, char** argv) {
   print_findings(found, plan, dl, s.present().count(), o.out.quiet, o.dry_run);
   if (o.dry_run) return cli::kExitOk;
 
-  WriteJob job = cli::write_job(o.out, *out, o.paths.back(), oo.warn);
+  WriteJob job = cli::write_job(o.out, *out, ops->output, oo.warn);
   job.write.dump_level = dl;
   job.pipeline.batch_pages = plan.batch_pages;
   const DumpInfo info = filters::filtered_info(s.info(), dl, found);

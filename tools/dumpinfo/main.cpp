@@ -62,11 +62,10 @@ int main(int argc, char** argv) {
   app.add_option("--num-threads", o.threads, "threads for --verify and --mem-usage (default: all)");
   cli::add_io_option(app, o.io);
   app.add_flag("-q,--quiet", o.quiet, "no progress on stderr");
-  cli::add_version_flag(app, kTool);
   app.footer(
       "Exit status: 0 success (with --verify: the dump is sound), 1 failure (with --verify: the\n"
       "dump is damaged or cannot be opened), 2 usage error. See dumpinfo(1).");
-  if (auto rc = cli::parse_command_line(app, argc, argv)) return *rc;
+  if (auto rc = cli::finish_command_line(app, kTool, argc, argv)) return *rc;
   if (o.paths.empty()) {
     cli::print_error(kTool, "need FILE (see --help)");
     return cli::kExitUsage;

@@ -10,6 +10,7 @@
 
 #include "common/cli.h"
 #include "common/cli_options.h"
+#include "common/operands.h"
 #include "dumpfmt/format.h"
 #include "dumpfmt/write_dump.h"
 #include "dumpfmt_filters/scrub_plan.h"
@@ -104,20 +105,16 @@ int main(int argc, char** argv) {
   help.level = "codec level (default: the fastest)";
   cli::add_output_options(app, o.out, cli::kFormatOption, help);
   app.add_flag("-n,--dry-run", o.dry_run, "find and report what would be removed; write nothing");
-  cli::add_version_flag(app, kTool);
   app.footer(
       "Examples:\n"
       "  dumpscrub --profile upload vmcore vmcore.scrubbed\n"
       "  dumpscrub --profile share --keep-layout -E vmcore vmcore.elf\n"
       "  dumpscrub --erase 'init_task.comm' --erase 'base_crng size 32' vmcore out\n"
       "Exit status: 0 success, 1 failure, 2 usage error.\nSee dumpscrub(1).");
-  if (auto rc = cli::parse_command_line(app, argc, argv)) return *rc;
+  if (auto rc = cli::finish_command_line(app, kTool, argc, argv)) return *rc;
 
-  if (o.paths.size() < (o.dry_run ? 1u : 2u)) {
-    cli::print_error(kTool,
-                     o.dry_run ? "need INPUT (see --help)" : "need INPUT and OUTPUT (see --help)");
-    return cli::kExitUsage;
-  }
+  auto ops = cli::input_output(kTool, o.paths, o.dry_run);
+  if (!ops) return cli::kExitUsage;
   if (o.scrub.profile.empty() && o.rule_files.empty() && o.erase.empty()) {
     cli::print_error(kTool, "nothing to do: give --profile, --rules or --erase");
     return cli::kExitUsage;
@@ -139,14 +136,13 @@ int main(int argc, char** argv) {
   auto rules = user_rules(o);
   if (!rules) return fail(rules.error(), cli::kExitUsage);
 
-  std::vector<std::string> inputs(o.paths.begin(), o.paths.end() - (o.dry_run ? 0 : 1));
   OpenOptions oo = cli::open_options(kTool, o.out.io, o.out.quiet);
-  auto src = open_dump(inputs, oo);
-  if (!src) return fail(src.error());
-  const PageSource& s = **src;
+  auto src = cli::open_inputs(kTool, ops->inputs, oo);
+  if (!src) return cli::kExitFailure;
+  const PageSource& s = *src;
   dumpscrub::Report rep;
-  rep.input = inputs.front();
-  rep.output = o.dry_run ? "" : o.paths.back();
+  rep.input = ops->inputs.front();
+  rep.output = ops->output;
   rep.format = out->format;
   auto warn = [&](const std::string& m) {
     rep.warnings.push_back(m);
@@ -180,7 +176,7 @@ int main(int argc, char** argv) {
   rep.found = plan->summary;
 
   if (!o.dry_run) {
-    WriteJob job = cli::write_job(o.out, *out, o.paths.back(), oo.warn);
+    WriteJob job = cli::write_job(o.out, *out, ops->output, oo.warn);
     job.write.dump_level = plan->info.dump_level.value_or(0);
     job.pipeline.transform = plan->transform();
     auto stats =

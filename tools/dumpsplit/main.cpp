@@ -182,10 +182,9 @@ int main(int argc, char** argv) {
                  "or pages (one pipeline, parts filled in turn)")
       ->check(CLI::IsMember({"parts", "pages"}));
   app.add_flag("-v,--verbose", o.verbose, "print the plan of --max-size");
-  cli::add_version_flag(app, kTool);
   app.footer(
       "Exit status: 0 success, 1 failure, 2 usage error, 3 done with unreadable pages.\n"
       "See dumpsplit(1).");
-  if (auto rc = cli::parse_command_line(app, argc, argv)) return *rc;
+  if (auto rc = cli::finish_command_line(app, kTool, argc, argv)) return *rc;
   return o.reassemble ? reassemble(o) : split_dump(o);
 }
