@@ -13,7 +13,6 @@ namespace {
 constexpr uint64_t kMaxTasks = uint64_t{1} << 22;
 constexpr uint32_t kMaxFds = 1u << 20;  // NR_OPEN
 constexpr uint32_t kMaxPipeSlots = 1u << 16;
-constexpr size_t kMaxNotes = 8;
 
 }  // namespace
 
@@ -36,7 +35,6 @@ Status for_each_open_file(
     return ok();
   }));
   std::set<uint64_t> seen_files_struct, seen_file;
-  std::vector<std::byte> fds;
   for (uint64_t t : tasks) {
     DUMPFMT_TRY_ASSIGN(uint64_t files, k.ptr(t + files_off));
     if (files == 0 || !seen_files_struct.insert(files).second) continue;
@@ -48,10 +46,8 @@ Status for_each_open_file(
       return make_error(Errc::corrupt,
                         strfmt("fdtable at %s: max_fds %u", hex(fdt).c_str(), max_fds));
     }
-    fds.resize(size_t{max_fds} * 8);
-    DUMPFMT_TRY(k.mem().read_virt(fd_arr, fds));
-    for (uint32_t i = 0; i < max_fds; ++i) {
-      uint64_t file = load<uint64_t>(fds.data() + 8 * size_t{i}, k.mem().endian());
+    DUMPFMT_TRY_ASSIGN(auto fds, k.ptr_array(fd_arr, max_fds));
+    for (uint64_t file : fds) {
       if (file == 0 || !seen_file.insert(file).second) continue;
       DUMPFMT_TRY_ASSIGN(uint64_t fop, k.ptr(file + fop_off));
       DUMPFMT_TRY_ASSIGN(uint64_t priv, k.ptr(file + priv_off));
@@ -77,9 +73,6 @@ Result<ClassReport> erase_pipe_buffers(const ScrubKernel& k, EraseSet& out) {
   DUMPFMT_TRY_ASSIGN(uint64_t pb_len, k.offset("pipe_buffer", "len"));
   const uint32_t ps = k.page_size();
   std::set<uint64_t> seen;
-  auto skip = [&](std::string s) {
-    if (rep.notes.size() < kMaxNotes) rep.notes.push_back(std::move(s));
-  };
   auto erase_page_range = [&](uint64_t page, uint64_t off, uint64_t len, const std::string& what) {
     auto pfn = k.page_to_pfn(page);
     if (!pfn || off >= ps) return;
@@ -96,8 +89,8 @@ Result<ClassReport> erase_pipe_buffers(const ScrubKernel& k, EraseSet& out) {
     DUMPFMT_TRY_ASSIGN(uint64_t tmp, k.ptr(pipe + tmp_off));
     const std::string what = "pipe_inode_info(" + hex(pipe) + ")";
     if (ring == 0 || ring > kMaxPipeSlots || (ring & (ring - 1)) != 0 || head - tail > ring) {
-      skip(strfmt("pipe at %s: ring_size %u, head %u, tail %u are not plausible", hex(pipe).c_str(),
-                  ring, head, tail));
+      rep.note(strfmt("pipe at %s: ring_size %u, head %u, tail %u are not plausible",
+                      hex(pipe).c_str(), ring, head, tail));
       return ok();
     }
     bool any = false;

@@ -131,13 +131,17 @@ Result<std::vector<uint64_t>> ScrubKernel::percpu_offsets() const {
   if (n == 0 || n > kMaxCpus) {
     return make_error(Errc::corrupt, strfmt("nr_cpu_ids is %u", n));
   }
+  DUMPFMT_TRY_ASSIGN(percpu_, ptr_array(*arr, n));
+  return *percpu_;
+}
+
+Result<std::vector<uint64_t>> ScrubKernel::ptr_array(uint64_t vaddr, uint32_t n) const {
   std::vector<std::byte> raw(size_t{n} * 8);
-  DUMPFMT_TRY(mem_.read_virt(*arr, raw));
+  DUMPFMT_TRY(mem_.read_virt(vaddr, raw));
   std::vector<uint64_t> out(n);
   for (uint32_t i = 0; i < n; ++i)
     out[i] = load<uint64_t>(raw.data() + 8 * size_t{i}, mem_.endian());
-  percpu_ = std::move(out);
-  return *percpu_;
+  return out;
 }
 
 Status ScrubKernel::walk_list(uint64_t head, uint64_t limit,

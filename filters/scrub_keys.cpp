@@ -8,7 +8,6 @@ namespace dumpfmt::filters {
 namespace {
 
 constexpr uint64_t kMaxKeys = uint64_t{1} << 24;
-constexpr size_t kMaxNotes = 8;
 constexpr uint64_t kPayloadWords = 4;  // union key_payload { void *data[4]; ... }
 
 }  // namespace
@@ -27,9 +26,6 @@ Result<ClassReport> erase_key_payloads(const ScrubKernel& k, EraseSet& out) {
   DUMPFMT_TRY_ASSIGN(uint64_t ukp_data_off, k.offset("user_key_payload", "data"));
   SlabIndex slabs(k);
 
-  auto skip = [&](std::string s) {
-    if (rep.notes.size() < kMaxNotes) rep.notes.push_back(std::move(s));
-  };
   DUMPFMT_TRY(k.walk_rbtree(root, kMaxKeys, [&](uint64_t node) -> Status {
     const uint64_t key = node - node_off;
     DUMPFMT_TRY_ASSIGN(uint32_t serial, k.u32(key + serial_off));
@@ -50,7 +46,7 @@ Result<ClassReport> erase_key_payloads(const ScrubKernel& k, EraseSet& out) {
       if (ukp == 0) return ok();  // revoked or not instantiated
       DUMPFMT_TRY_ASSIGN(uint16_t len, k.u16(ukp + ukp_len_off));
       if (auto st = out.add_virt(k.mem(), ukp + ukp_data_off, len, "key", what + ".data"); !st) {
-        skip(strfmt("key %u (%s): ", serial, tname.c_str()) + st.error().message);
+        rep.note(strfmt("key %u (%s): ", serial, tname.c_str()) + st.error().message);
         return ok();
       }
       rep.bytes += len;
@@ -66,15 +62,16 @@ Result<ClassReport> erase_key_payloads(const ScrubKernel& k, EraseSet& out) {
         const auto& obj = **o;
         std::string w = strfmt("%s.data[%llu]", what.c_str(), static_cast<unsigned long long>(i));
         if (auto st = out.add_virt(k.mem(), obj.start, obj.object_size, "key", w); !st) {
-          skip(strfmt("key %u (%s): ", serial, tname.c_str()) + st.error().message);
+          rep.note(strfmt("key %u (%s): ", serial, tname.c_str()) + st.error().message);
           continue;
         }
         rep.bytes += obj.object_size;
         erased = true;
       }
       if (!erased) {
-        skip(strfmt("key %u (type %s): payload holds no pointer to a slab object; nothing erased",
-                    serial, tname.c_str()));
+        rep.note(
+            strfmt("key %u (type %s): payload holds no pointer to a slab object; nothing erased",
+                   serial, tname.c_str()));
       }
     }
     if (erased) rep.objects++;

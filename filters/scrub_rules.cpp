@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <optional>
 
 #include "dumpfmt/bytes.h"
@@ -502,19 +503,30 @@ class Evaluator {
     return ok();
   }
 
-  Status run_erase_top(const EraseStmt& st) {
-    DUMPFMT_TRY_ASSIGN(auto bases, resolve_base(st.target));
+  // Calls f with the value of `e` on every CPU (once when its symbol is not
+  // per-CPU) while f returns true; stops, ok, at the first copy whose
+  // members cannot be resolved (miss() has said why).
+  Status for_each_copy(const Expr& e, const std::function<Result<bool>(const Value&)>& f) {
+    DUMPFMT_TRY_ASSIGN(auto bases, resolve_base(e));
     for (const Value& b : bases) {
-      DUMPFMT_TRY_ASSIGN(auto v, members(b, st.target, 0));
+      DUMPFMT_TRY_ASSIGN(auto v, members(b, e, 0));
       if (!v) return ok();
+      DUMPFMT_TRY_ASSIGN(bool more, f(*v));
+      if (!more) return ok();
+    }
+    return ok();
+  }
+
+  Status run_erase_top(const EraseStmt& st) {
+    return for_each_copy(st.target, [&](const Value& v) -> Result<bool> {
       std::optional<Value> sv;
       if (st.size_kind == EraseStmt::SizeKind::expr) {
         DUMPFMT_TRY_ASSIGN(sv, eval_global(st.size_expr));
-        if (!sv) return ok();
+        if (!sv) return false;
       }
-      DUMPFMT_TRY(erase_value(st, *v, plain(st.target), sv));
-    }
-    return ok();
+      DUMPFMT_TRY(erase_value(st, v, plain(st.target), sv));
+      return true;
+    });
   }
 
   Result<std::optional<Value>> eval_global(const Expr& e) {
@@ -554,14 +566,10 @@ class Evaluator {
   }
 
   Status run_loop(const RuleNode& n) {
-    DUMPFMT_TRY_ASSIGN(auto bases, resolve_base(n.head));
-    for (const Value& b : bases) {
-      DUMPFMT_TRY_ASSIGN(auto hv, members(b, n.head, 0));
-      if (!hv) return ok();
-      DUMPFMT_TRY(loop_one(n, *hv));
-      if (missing_) return ok();
-    }
-    return ok();
+    return for_each_copy(n.head, [&](const Value& head) -> Result<bool> {
+      DUMPFMT_TRY(loop_one(n, head));
+      return !missing_;
+    });
   }
 
   Status loop_one(const RuleNode& n, const Value& head) {

@@ -15,13 +15,8 @@ namespace {
 
 constexpr uint64_t kMaxObjects = 1 << 15;  // slab.objects is 15 bits
 constexpr uint64_t kMaxCaches = 1 << 16;
-constexpr size_t kChunkPages = 4096;  // struct pages read per step
-constexpr size_t kMaxNotes = 8;
+constexpr size_t kChunkPages = 4096;                   // struct pages read per step
 constexpr uint64_t kMaxSlabBytes = uint64_t{4} << 20;  // an order-10 slab at most
-
-void note(ClassReport& r, std::string s) {
-  if (r.notes.size() < kMaxNotes) r.notes.push_back(std::move(s));
-}
 
 // The struct page / struct slab fields the scan needs, resolved once.
 struct SlabLayout {
@@ -151,14 +146,14 @@ class FreeWalker {
     const uint64_t slab_phys = pfn * ps;
     const uint64_t bytes = c->red_left_pad + objects * c->size;
     if (bytes > kMaxSlabBytes) {
-      note(rep_, strfmt("slab at PFN %s (%s): %llu objects of %llu bytes is not a slab",
-                        hex(pfn).c_str(), c->name.c_str(), static_cast<unsigned long long>(objects),
-                        static_cast<unsigned long long>(c->size)));
+      rep_.note(strfmt("slab at PFN %s (%s): %llu objects of %llu bytes is not a slab",
+                       hex(pfn).c_str(), c->name.c_str(), static_cast<unsigned long long>(objects),
+                       static_cast<unsigned long long>(c->size)));
       return ok();
     }
     mem_.resize((bytes + ps - 1) / ps * ps);
     if (auto st = k_.mem().read_phys(slab_phys, mem_); !st) {
-      note(rep_, "slab at PFN " + hex(pfn) + " (" + c->name + "): " + st.error().message);
+      rep_.note("slab at PFN " + hex(pfn) + " (" + c->name + "): " + st.error().message);
       return ok();
     }
     free_.assign(objects, false);
@@ -192,7 +187,7 @@ class FreeWalker {
       if (!dm_known_ || phys < slab_phys || phys >= slab_phys + bytes) {
         auto t = k_.mem().vtop(p);
         if (!t) {
-          note(rep_, "freelist of " + c.name + " at " + hex(slab_phys) + ": " + t.error().message);
+          rep_.note("freelist of " + c.name + " at " + hex(slab_phys) + ": " + t.error().message);
           bad_chains_++;
           return;
         }
@@ -203,8 +198,8 @@ class FreeWalker {
       const uint64_t rel = phys - slab_phys;
       if (phys < slab_phys || rel < c.red_left_pad || (rel - c.red_left_pad) % c.size != 0 ||
           (rel - c.red_left_pad) / c.size >= objects || steps >= objects) {
-        note(rep_, "freelist of " + c.name + " in the slab at " + hex(slab_phys) +
-                       " leaves the slab at " + hex(p) + "; the rest of that list is not erased");
+        rep_.note("freelist of " + c.name + " in the slab at " + hex(slab_phys) +
+                  " leaves the slab at " + hex(p) + "; the rest of that list is not erased");
         bad_chains_++;
         return;
       }
@@ -248,7 +243,7 @@ Result<ClassReport> erase_free_slab_objects(const ScrubKernel& k, EraseSet& out)
   DUMPFMT_TRY(k.walk_list(caches_head, kMaxCaches, [&](uint64_t node) -> Status {
     auto c = idx.cache(node - list_off);
     if (!c) {
-      note(rep, c.error().message);
+      rep.note(c.error().message);
       return ok();
     }
     for (uint64_t cpu_off : cpus) {
@@ -270,7 +265,7 @@ Result<ClassReport> erase_free_slab_objects(const ScrubKernel& k, EraseSet& out)
       const uint64_t n = std::min<uint64_t>(kChunkPages, r.end - first);
       buf.resize(n * l.psz);
       if (auto st = k.mem().read_virt(r.vaddr + (first - r.first) * l.psz, buf); !st) {
-        note(rep, "struct pages of PFN " + hex(first) + ": " + st.error().message);
+        rep.note("struct pages of PFN " + hex(first) + ": " + st.error().message);
         continue;
       }
       for (uint64_t i = 0; i < n; ++i) {
@@ -286,7 +281,7 @@ Result<ClassReport> erase_free_slab_objects(const ScrubKernel& k, EraseSet& out)
           heads.insert(heads.end(), it->second.begin(), it->second.end());
         }
         if (auto st = w.process(first + i, cache, field_of(sp, l.objects, e), heads); !st) {
-          note(rep, "slab at PFN " + hex(first + i) + ": " + st.error().message);
+          rep.note("slab at PFN " + hex(first + i) + ": " + st.error().message);
         }
       }
     }

@@ -18,7 +18,6 @@ constexpr int64_t kMaxFlipSize = 1 << 20;   // tty_buffer.size
 constexpr int64_t kMaxWriteBuf = 1 << 20;   // tty.write_cnt
 constexpr uint64_t kMaxNrConsoles = 63;     // MAX_NR_CONSOLES
 constexpr uint64_t kMaxScreenBuf = 64u << 20;
-constexpr size_t kMaxNotes = 8;
 constexpr int kNTty = 0;  // N_TTY
 
 struct TtyLayout {
@@ -81,9 +80,7 @@ class TtyEraser {
     rep_.objects++;
     rep_.bytes += len;
   }
-  void note(std::string s) {
-    if (rep_.notes.size() < kMaxNotes) rep_.notes.push_back(std::move(s));
-  }
+  void note(std::string s) { rep_.note(std::move(s)); }
 
   // A serial port's transmit ring: one page (UART_XMIT_SIZE).
   Status uart_state(uint64_t state, const std::string& name) {
@@ -181,18 +178,14 @@ Result<ClassReport> erase_tty_buffers(const ScrubKernel& k, EraseSet& out) {
   DUMPFMT_TRY_ASSIGN(uint64_t d_ops, k.offset("tty_driver", "ops"));
   DUMPFMT_TRY_ASSIGN(uint64_t d_state, k.offset("tty_driver", "driver_state"));
   DUMPFMT_TRY_ASSIGN(uint64_t d_name, k.offset("tty_driver", "name"));
-  std::vector<std::byte> tab;
   auto walked = k.walk_list(drivers, kMaxDrivers, [&](uint64_t node) -> Status {
     const uint64_t d = node - d_list;
     DUMPFMT_TRY_ASSIGN(uint64_t arr, k.ptr(d + d_ttys));
     DUMPFMT_TRY_ASSIGN(uint32_t num, k.u32(d + d_num));
     if (arr && num > 0 && num <= kMaxTtysPerDriver) {
-      tab.resize(size_t{num} * 8);
-      DUMPFMT_TRY(k.mem().read_virt(arr, tab));
-      for (uint32_t i = 0; i < num; ++i) {
-        if (uint64_t t = load<uint64_t>(tab.data() + 8 * size_t{i}, k.mem().endian())) {
-          ttys.insert(t);
-        }
+      DUMPFMT_TRY_ASSIGN(auto tab, k.ptr_array(arr, num));
+      for (uint64_t t : tab) {
+        if (t) ttys.insert(t);
       }
     }
     DUMPFMT_TRY_ASSIGN(uint64_t ops, k.ptr(d + d_ops));

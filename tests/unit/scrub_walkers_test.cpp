@@ -565,4 +565,29 @@ TEST(ScrubFinders, WithoutBtfTheyFailAndSaySo) {
 
 #endif
 
+// ---- what the finders share (no BTF needed) ----
+
+TEST(ScrubKernelPtrArray, ReadsThePointersInOrderAndFailsWhereMemoryEnds) {
+  scrub_test::FakeKernel m;
+  Kallsyms none;
+  VmcoreInfo vmi;
+  ScrubKernel k(m, none, nullptr, vmi, MemMap{});
+  const uint64_t a = m.alloc(24);
+  m.w64(a, 0x11);
+  m.w64(a + 16, scrub_test::kBase + 0x1000);
+  auto v = k.ptr_array(a, 3);
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(*v, (std::vector<uint64_t>{0x11, 0, scrub_test::kBase + 0x1000}));
+  EXPECT_TRUE(k.ptr_array(a, 0));
+  EXPECT_FALSE(k.ptr_array(0x1000, 2));  // below the direct map: unmapped
+}
+
+TEST(ClassReportNote, KeepsOnlyTheFirstFew) {
+  ClassReport r;
+  for (int i = 0; i < 20; ++i) r.note(std::to_string(i));
+  ASSERT_EQ(r.notes.size(), ClassReport::kMaxNotes);
+  EXPECT_EQ(r.notes.front(), "0");
+  EXPECT_EQ(r.notes.back(), std::to_string(ClassReport::kMaxNotes - 1));
+}
+
 }  // namespace

@@ -22,6 +22,13 @@ struct ClassReport {
   uint64_t objects = 0;            // objects whose secret part was erased
   uint64_t bytes = 0;              // bytes of those erasures
   std::vector<std::string> notes;  // skipped objects and why (at most a few)
+
+  /// A skipped object: the first kMaxNotes are kept, enough to see what went
+  /// wrong without a damaged dump filling the summary.
+  static constexpr size_t kMaxNotes = 8;
+  void note(std::string s) {
+    if (notes.size() < kMaxNotes) notes.push_back(std::move(s));
+  }
 };
 
 // ---- per-CPU free lists ----

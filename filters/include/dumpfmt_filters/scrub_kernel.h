@@ -50,6 +50,8 @@ class ScrubKernel {
   Result<uint32_t> u32(uint64_t vaddr) const { return mem_.read_u32(vaddr); }
   Result<uint64_t> u64(uint64_t vaddr) const { return mem_.read_u64(vaddr); }
   Result<uint64_t> ptr(uint64_t vaddr) const { return u64(vaddr); }
+  /// `n` pointers from vaddr (a C array of pointers), read in one go.
+  Result<std::vector<uint64_t>> ptr_array(uint64_t vaddr, uint32_t n) const;
   Result<std::string> cstring(uint64_t vaddr, size_t max_len) const {
     return mem_.read_cstring(vaddr, max_len);
   }
