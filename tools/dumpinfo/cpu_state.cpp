@@ -19,6 +19,13 @@ struct Layout {
   // s390 access registers are 4 bytes between 8-byte ones: names from this
   // index on (up to acr_end) are 4 bytes wide.
   size_t narrow_from = SIZE_MAX, narrow_end = SIZE_MAX;
+
+  // The 32-bit elf_prstatus: 4-byte longs and registers move pr_pid and pr_reg up.
+  void prstatus32() {
+    pid_off = 24;
+    reg_off = 72;
+    reg_size = 4;
+  }
 };
 
 std::vector<std::string> numbered(const char* prefix, int first, int count) {
@@ -43,9 +50,7 @@ Layout layout_of(Arch arch) {
       l.sp = "rsp";
       break;
     case Arch::x86:
-      l.pid_off = 24;
-      l.reg_off = 72;
-      l.reg_size = 4;
+      l.prstatus32();
       append(l.names, {"ebx", "ecx", "edx", "esi", "edi", "ebp", "eax", "ds", "es", "fs", "gs",
                        "orig_eax", "eip", "cs", "eflags", "esp", "ss"});
       l.pc = "eip";
@@ -58,9 +63,7 @@ Layout layout_of(Arch arch) {
       l.sp = "sp";
       break;
     case Arch::arm:
-      l.pid_off = 24;
-      l.reg_off = 72;
-      l.reg_size = 4;
+      l.prstatus32();
       l.names = numbered("r", 0, 13);
       append(l.names, {"sp", "lr", "pc", "cpsr", "orig_r0"});
       l.pc = "pc";

@@ -20,6 +20,14 @@ constexpr PageClass kDropClasses[] = {PageClass::cache,    PageClass::cache_priv
 
 unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
 
+// A JSON array of to_json(x) for each x of `xs`.
+template <class Xs, class F>
+nlohmann::ordered_json json_array(const Xs& xs, F&& to_json) {
+  auto a = nlohmann::ordered_json::array();
+  for (const auto& x : xs) a.push_back(to_json(x));
+  return a;
+}
+
 }  // namespace
 
 std::string summary_text(const Report& r) {
@@ -71,26 +79,18 @@ nlohmann::ordered_json summary_json(const Report& r) {
   for (PageClass c : kDropClasses) d[std::string(dumpfmt::page_class_name(c))] = r.found.dropped[c];
   d["percpu_free"] = r.found.pcp_free;
   j["dropped_pages"] = d;
-  Json cls = Json::array();
-  for (const auto& c : r.found.classes) {
-    cls.push_back(
-        {{"class", c.cls}, {"objects", c.objects}, {"bytes", c.bytes}, {"notes", c.notes}});
-  }
-  j["erased_classes"] = cls;
-  Json rules = Json::array();
-  for (const auto& rr : r.found.rules) {
+  j["erased_classes"] = json_array(r.found.classes, [](const auto& c) {
+    return Json{{"class", c.cls}, {"objects", c.objects}, {"bytes", c.bytes}, {"notes", c.notes}};
+  });
+  j["rules"] = json_array(r.found.rules, [](const auto& rr) {
     Json o = {
         {"rule", rr.rule}, {"source", rr.source}, {"objects", rr.objects}, {"bytes", rr.bytes}};
     if (!rr.skipped.empty()) o["skipped"] = rr.skipped;
-    rules.push_back(o);
-  }
-  j["rules"] = rules;
-  Json items = Json::array();
-  for (const auto& it : r.found.items) {
-    items.push_back(
-        {{"class", it.cls}, {"what", it.what}, {"bytes", it.bytes}, {"ranges", it.count}});
-  }
-  j["erased"] = items;
+    return o;
+  });
+  j["erased"] = json_array(r.found.items, [](const auto& it) {
+    return Json{{"class", it.cls}, {"what", it.what}, {"bytes", it.bytes}, {"ranges", it.count}};
+  });
   j["pages_in"] = r.found.pages_in;
   j["pages_out"] = r.found.pages_out;
   j["page_bytes_out"] = r.bytes_out;
