@@ -3,6 +3,11 @@
 // console buffers, pipe buffers, freed slab objects), each turning what it
 // finds into EraseSet ranges. Layouts come from BTF; the walks follow Linux
 // 6.1 (mm/page_alloc.c, mm/slub.c, security/keys/, drivers/tty/, fs/pipe.c).
+//
+// Each finder opens with a run of k.offset(type, member) lookups, which
+// `duplicates` pairs by shape only: every run names other members, and each
+// lookup already fails saying which member it could not find, so a shared
+// table would not make them shorter or clearer.
 #pragma once
 
 #include <cstdint>
