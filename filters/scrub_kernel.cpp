@@ -136,6 +136,8 @@ Result<std::vector<uint64_t>> ScrubKernel::percpu_offsets() const {
 }
 
 Result<std::vector<uint64_t>> ScrubKernel::ptr_array(uint64_t vaddr, uint32_t n) const {
+  // An empty array reads nothing (an empty span may carry no buffer at all).
+  if (n == 0) return std::vector<uint64_t>{};
   std::vector<std::byte> raw(size_t{n} * 8);
   DUMPFMT_TRY(mem_.read_virt(vaddr, raw));
   std::vector<uint64_t> out(n);
